@@ -1,0 +1,205 @@
+"""Creating a signal: the one intake operation behind the web form (and later Open311)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.domain import audit, notifications
+from portal.domain.geography import Geography
+from portal.domain.photos import StoredPhoto
+from portal.domain.references import next_reference
+from portal.domain.routing import LocationInput, Placement, RoutingRules, choose_owner, place
+from portal.domain.tokens import issue_status_token
+from portal.domain.vocabulary import Kind, Status, Theme
+from portal.models import (
+    GENERAL_INBOX,
+    Attachment,
+    Reporter,
+    RoutingRule,
+    Signal,
+    SignalEvent,
+    SignalTheme,
+    User,
+)
+
+
+@dataclass(frozen=True)
+class ReporterInput:
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    may_contact: bool = False
+    may_share_with_partners: bool = False
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.name or self.email or self.phone)
+
+
+@dataclass(frozen=True)
+class Submission:
+    kind: Kind
+    themes: Sequence[Theme]
+    title: str
+    description: str
+    location: LocationInput
+    street: str | None = None
+    house_number: str | None = None
+    photos: Sequence[StoredPhoto] = ()
+    reporter: ReporterInput = field(default_factory=ReporterInput)
+    locale: str = "nl"
+    submission_key: str | None = None
+
+
+@dataclass(frozen=True)
+class IntakeSettings:
+    geography: Geography
+    mail: notifications.MailContext
+    reference_prefix: str
+    now: datetime
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    signal: Signal
+    status_token: str
+    # The same form came in before: this is that signal, with a fresh token for its page.
+    duplicate: bool = False
+
+
+class OutsideHilversum(ValueError):
+    """The location lies outside the municipality: Wijkzaken cannot take it on."""
+
+
+def load_routing_rules(session: Session) -> RoutingRules:
+    rules = session.scalars(
+        select(RoutingRule).join(RoutingRule.owner).where(User.active.is_(True))
+    ).all()
+    by_wijk = {r.scope: r.owner_id for r in rules if r.scope != GENERAL_INBOX}
+    general = next((r.owner_id for r in rules if r.scope == GENERAL_INBOX), None)
+    return RoutingRules(by_wijk=by_wijk, general_owner_id=general)
+
+
+def find_by_submission_key(session: Session, key: str | None) -> Signal | None:
+    if not key:
+        return None
+    return session.scalars(select(Signal).where(Signal.submission_key == key)).first()
+
+
+def earlier_submission(session: Session, key: str | None) -> IntakeResult | None:
+    """After a failed commit: was it because the same form raced in twice (a double click)
+    and the other request stored it first? Call after rolling back."""
+    existing = find_by_submission_key(session, key)
+    if existing is None:
+        return None
+    return IntakeResult(existing, issue_status_token(session, existing), duplicate=True)
+
+
+def submit_signal(session: Session, data: Submission, settings: IntakeSettings) -> IntakeResult:
+    """Stores the signal, its first timeline step, the audit record and the outbox mail, and
+    flushes; the caller commits once. A repeated submission returns the first signal."""
+    earlier = earlier_submission(session, data.submission_key)
+    if earlier is not None:
+        return earlier
+
+    placement = place(settings.geography, data.location)
+    if placement.outside_hilversum:
+        raise OutsideHilversum()
+    owner_id, _general = choose_owner(load_routing_rules(session), placement.wijk_code)
+
+    signal = _new_signal(session, data, placement, owner_id, settings)
+    token = issue_status_token(session, signal)
+    audit.record(
+        session,
+        "signal.created",
+        signal_id=signal.id,
+        reference=signal.reference,
+        wijk=signal.wijk_code,
+        owner_id=owner_id,
+        location_source=placement.source.value,
+    )
+    session.flush()
+    notifications.signal_received(session, signal, token, settings.mail)
+    session.flush()
+    return IntakeResult(signal, token)
+
+
+TITLE_MAX = 120
+
+
+def derive_title(description: str) -> str:
+    """A title made from the start of the description, for residents who leave it empty."""
+    words = " ".join(description.split())
+    if len(words) <= TITLE_MAX:
+        return words
+    cut = words[: TITLE_MAX - 1].rsplit(" ", 1)[0]
+    return cut + "…"
+
+
+def _new_signal(
+    session: Session,
+    data: Submission,
+    placement: Placement,
+    owner_id: int | None,
+    settings: IntakeSettings,
+) -> Signal:
+    location = data.location
+    signal = Signal(
+        reference=next_reference(session, settings.reference_prefix, settings.now.year),
+        kind=data.kind.value,
+        title=data.title.strip() or derive_title(data.description),
+        description=data.description.strip(),
+        status=Status.RECEIVED.value,
+        lon=location.lon,
+        lat=location.lat,
+        street=data.street or None,
+        house_number=data.house_number or None,
+        postcode=location.postcode,
+        wijk_code=placement.wijk_code,
+        buurt_code=placement.buurt_code,
+        location_source=placement.source.value,
+        location_flagged=placement.flagged,
+        owner_id=owner_id,
+        submission_key=data.submission_key,
+        locale=data.locale,
+        created_at=settings.now,
+        updated_at=settings.now,
+        themes=[SignalTheme(theme=t.value) for t in dict.fromkeys(data.themes)],
+        attachments=[
+            Attachment(
+                stored_name=p.stored_name,
+                content_type=p.content_type,
+                byte_size=p.byte_size,
+                width=p.width,
+                height=p.height,
+                position=i,
+                created_at=settings.now,
+            )
+            for i, p in enumerate(data.photos)
+        ],
+        events=[
+            SignalEvent(
+                kind="created",
+                is_public=True,
+                to_status=Status.RECEIVED.value,
+                created_at=settings.now,
+            )
+        ],
+    )
+    if not data.reporter.is_empty:
+        r = data.reporter
+        signal.reporter = Reporter(
+            name=r.name or None,
+            email=r.email or None,
+            phone=r.phone or None,
+            may_contact=r.may_contact,
+            may_share_with_partners=r.may_share_with_partners,
+        )
+    session.add(signal)
+    session.flush()
+    return signal

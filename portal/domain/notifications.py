@@ -1,0 +1,63 @@
+"""Which mail goes to whom for which event. Rendering and delivery are someone else's job:
+this module only decides and queues (in the caller's transaction)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from portal.domain.mail import Links, MailRenderer
+from portal.models import Signal
+from portal.outbox import queue_mail
+
+
+@dataclass(frozen=True)
+class MailContext:
+    renderer: MailRenderer
+    links: Links
+    response_working_days: int
+
+
+def signal_received(session: Session, signal: Signal, token: str, ctx: MailContext) -> None:
+    """Confirmation to the resident (if they left an address) and a heads-up to the owner."""
+    reporter = signal.reporter
+    if reporter is not None and reporter.email:
+        mail = ctx.renderer.render(
+            "signal_received",
+            signal.locale,
+            signal=signal,
+            status_url=ctx.links.status(token),
+            working_days=ctx.response_working_days,
+        )
+        queue_mail(
+            session,
+            purpose="confirmation",
+            recipient=reporter.email,
+            mail=mail,
+            signal_id=signal.id,
+        )
+    if signal.owner is not None:
+        mail = ctx.renderer.render(
+            "owner_new_signal",
+            "nl",
+            signal=signal,
+            signal_url=ctx.links.backoffice_signal(signal.reference),
+        )
+        queue_mail(
+            session,
+            purpose="owner_new_signal",
+            recipient=signal.owner.email,
+            mail=mail,
+            signal_id=signal.id,
+        )
+
+
+def status_link(
+    session: Session, signal: Signal, recipient: str, token: str, ctx: MailContext
+) -> None:
+    """A fresh link to the status page, asked for with reference number and email address."""
+    mail = ctx.renderer.render(
+        "status_link", signal.locale, signal=signal, status_url=ctx.links.status(token)
+    )
+    queue_mail(session, purpose="status_link", recipient=recipient, mail=mail, signal_id=signal.id)

@@ -1,0 +1,75 @@
+"""The words of the domain as data: kinds, themes and statuses. Labels are Dutch source
+texts; the web layer translates them (they are marked for extraction with ``N_``)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+def N_(text: str) -> str:
+    """Marks a text for translation without translating it here (no Flask in the domain)."""
+    return text
+
+
+class Kind(StrEnum):
+    KNELPUNT = "knelpunt"
+    INITIATIEF = "initiatief"
+
+
+class Theme(StrEnum):
+    SCHOON = "schoon"
+    HEEL = "heel"
+    VEILIG = "veilig"
+    SOCIAAL = "sociaal"
+
+
+class Status(StrEnum):
+    RECEIVED = "received"
+    IN_PROGRESS = "in_progress"
+    AWAITING_RESIDENT = "awaiting_resident"
+    FORWARDED = "forwarded"
+    PLANNED = "planned"
+    RESOLVED = "resolved"
+    DECLINED = "declined"
+    REOPENED = "reopened"
+
+    @property
+    def is_open(self) -> bool:
+        return self not in CLOSED_STATUSES
+
+
+CLOSED_STATUSES = frozenset({Status.RESOLVED, Status.DECLINED})
+
+KIND_LABELS = {
+    Kind.KNELPUNT: N_("Een probleem in mijn buurt"),
+    Kind.INITIATIEF: N_("Een idee of initiatief voor mijn buurt"),
+}
+KIND_NAMES = {Kind.KNELPUNT: N_("Knelpunt"), Kind.INITIATIEF: N_("Initiatief")}
+KIND_HINTS = {
+    Kind.KNELPUNT: N_(
+        "Er is iets mis in uw straat of wijk, bijvoorbeeld afval, een kapotte stoep of overlast."
+    ),
+    Kind.INITIATIEF: N_("U wilt zelf iets doen of organiseren en zoekt hulp van de gemeente."),
+}
+THEME_LABELS = {
+    Theme.SCHOON: N_("Schoon"),
+    Theme.HEEL: N_("Heel"),
+    Theme.VEILIG: N_("Veilig"),
+    Theme.SOCIAAL: N_("Sociaal"),
+}
+THEME_HINTS = {
+    Theme.SCHOON: N_("afval, zwerfvuil"),
+    Theme.HEEL: N_("kapotte stoep, verlichting, speeltoestel"),
+    Theme.VEILIG: N_("onveilige plek, overlast"),
+    Theme.SOCIAAL: N_("eenzaamheid, samen iets doen"),
+}
+STATUS_LABELS = {
+    Status.RECEIVED: N_("Ontvangen"),
+    Status.IN_PROGRESS: N_("In behandeling"),
+    Status.AWAITING_RESIDENT: N_("Wacht op uw reactie"),
+    Status.FORWARDED: N_("Doorgezet"),
+    Status.PLANNED: N_("Ingepland"),
+    Status.RESOLVED: N_("Afgehandeld"),
+    Status.DECLINED: N_("Niet in behandeling"),
+    Status.REOPENED: N_("Heropend"),
+}

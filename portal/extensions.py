@@ -1,0 +1,98 @@
+"""The Flask extensions, created once and bound to an app in ``create_app``."""
+
+from __future__ import annotations
+
+from flask import Flask, g, request, session
+from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_mail import Mail
+from flask_wtf import CSRFProtect
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from portal.database import make_engine
+from portal.mail_templates import JinjaMailRenderer
+
+csrf = CSRFProtect()
+mail = Mail()
+login_manager = LoginManager()
+limiter = Limiter(key_func=get_remote_address)
+babel = Babel()
+
+
+class Database:
+    """One engine per app; one session per app context, closed when the context ends."""
+
+    def init_app(self, app: Flask) -> None:
+        engine = make_engine(app.config["DATABASE_URL"], echo=app.config["DATABASE_ECHO"])
+        app.extensions["portal.db"] = sessionmaker(engine, expire_on_commit=False)
+        app.teardown_appcontext(self._close)
+
+    @staticmethod
+    def _factory(app: Flask | None = None) -> sessionmaker[Session]:
+        from flask import current_app
+
+        return (app or current_app).extensions["portal.db"]
+
+    def engine(self, app: Flask | None = None) -> Engine:
+        return self._factory(app).kw["bind"]
+
+    @property
+    def session(self) -> Session:
+        if "db_session" not in g:
+            g.db_session = self._factory()()
+        return g.db_session
+
+    @staticmethod
+    def _close(_exc: BaseException | None) -> None:
+        db_session = g.pop("db_session", None)
+        if db_session is not None:
+            db_session.close()
+
+
+db = Database()
+
+
+def select_locale() -> str:
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    wanted = request.args.get("lang") if request else None
+    if wanted in languages:
+        session["lang"] = wanted
+        return wanted
+    if session.get("lang") in languages:
+        return session["lang"]
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def init_app(app: Flask) -> None:
+    from portal.paths import resource_dir
+
+    db.init_app(app)
+    csrf.init_app(app)
+    mail.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(resource_dir("translations")),
+    )
+    login_manager.init_app(app)
+    login_manager.login_view = "backoffice.login"
+    login_manager.user_loader(_load_user)
+    app.extensions["portal.mail_renderer"] = JinjaMailRenderer(app.config["ORGANISATION_NAME"])
+    from portal import outbox
+
+    outbox.init_app(app)  # after db: it listens on the session factory
+
+
+def _load_user(user_id: str):  # type: ignore[no-untyped-def]
+    from portal.models import User
+
+    if not user_id.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    return user if user is not None and user.active else None

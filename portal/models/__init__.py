@@ -1,0 +1,38 @@
+"""Typed SQLAlchemy 2 models, one module per aggregate."""
+
+from portal.models.audit import AuditRecord
+from portal.models.base import Base, utcnow
+from portal.models.geo import Buurt, Wijk
+from portal.models.outbox import OutboxMessage
+from portal.models.routing import GENERAL_INBOX, RoutingRule
+from portal.models.signal import (
+    Attachment,
+    ReferenceCounter,
+    Reporter,
+    Signal,
+    SignalEvent,
+    SignalTheme,
+    StatusToken,
+)
+from portal.models.user import Role, User, user_wijken
+
+__all__ = [
+    "GENERAL_INBOX",
+    "Attachment",
+    "AuditRecord",
+    "Base",
+    "Buurt",
+    "OutboxMessage",
+    "ReferenceCounter",
+    "Reporter",
+    "Role",
+    "RoutingRule",
+    "Signal",
+    "SignalEvent",
+    "SignalTheme",
+    "StatusToken",
+    "User",
+    "Wijk",
+    "user_wijken",
+    "utcnow",
+]

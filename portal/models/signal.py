@@ -1,0 +1,153 @@
+"""A signal (knelpunt or initiatief) with its themes, reporter, photos, status tokens and
+timeline. Personal data lives only in Reporter, so it can be anonymised in one place."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.domain.vocabulary import Theme
+from portal.models.base import Base, utcnow
+from portal.models.geo import Buurt, Wijk
+from portal.models.user import User
+
+THEME_ORDER = tuple(t.value for t in Theme)
+
+
+class Signal(Base):
+    __tablename__ = "signals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(30), index=True)
+
+    lon: Mapped[float | None]
+    lat: Mapped[float | None]
+    street: Mapped[str | None] = mapped_column(String(200))
+    house_number: Mapped[str | None] = mapped_column(String(20))
+    postcode: Mapped[str | None] = mapped_column(String(7))
+    wijk_code: Mapped[str | None] = mapped_column(ForeignKey("wijken.code"), index=True)
+    buurt_code: Mapped[str | None] = mapped_column(ForeignKey("buurten.code"), index=True)
+    location_source: Mapped[str] = mapped_column(String(20))
+    # True when no wijk could be found: a person in the general inbox must place it.
+    location_flagged: Mapped[bool] = mapped_column(default=False)
+
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # The form's one-time key: a second POST of the same form finds this signal again.
+    submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    locale: Mapped[str] = mapped_column(String(5), default="nl")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    wijk: Mapped[Wijk | None] = relationship()
+    buurt: Mapped[Buurt | None] = relationship()
+    owner: Mapped[User | None] = relationship()
+    themes: Mapped[list[SignalTheme]] = relationship(
+        cascade="all, delete-orphan", order_by="SignalTheme.theme"
+    )
+    reporter: Mapped[Reporter | None] = relationship(
+        back_populates="signal", cascade="all, delete-orphan"
+    )
+    attachments: Mapped[list[Attachment]] = relationship(
+        cascade="all, delete-orphan", order_by="Attachment.position"
+    )
+    events: Mapped[list[SignalEvent]] = relationship(
+        cascade="all, delete-orphan", order_by="SignalEvent.id"
+    )
+
+    # Optimistic locking: a stale edit raises StaleDataError instead of overwriting.
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def theme_codes(self) -> list[str]:
+        """In the order the form shows them (schoon, heel, veilig, sociaal)."""
+        order = list(THEME_ORDER)
+        return sorted(
+            (t.theme for t in self.themes), key=lambda c: order.index(c) if c in order else 99
+        )
+
+    def __repr__(self) -> str:
+        return f"<Signal {self.reference} {self.status}>"
+
+
+class SignalTheme(Base):
+    __tablename__ = "signal_themes"
+
+    signal_id: Mapped[int] = mapped_column(
+        ForeignKey("signals.id", ondelete="CASCADE"), primary_key=True
+    )
+    theme: Mapped[str] = mapped_column(String(20), primary_key=True, index=True)
+
+
+class Reporter(Base):
+    __tablename__ = "reporters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    signal_id: Mapped[int] = mapped_column(
+        ForeignKey("signals.id", ondelete="CASCADE"), unique=True
+    )
+    name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    may_contact: Mapped[bool] = mapped_column(default=False)
+    may_share_with_partners: Mapped[bool] = mapped_column(default=False)
+    signal: Mapped[Signal] = relationship(back_populates="reporter")
+
+
+class Attachment(Base):
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    signal_id: Mapped[int] = mapped_column(ForeignKey("signals.id", ondelete="CASCADE"), index=True)
+    # Random file name under the upload folder; never the resident's own file name.
+    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
+    content_type: Mapped[str] = mapped_column(String(40))
+    byte_size: Mapped[int]
+    width: Mapped[int]
+    height: Mapped[int]
+    position: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StatusToken(Base):
+    """Only a hash is stored: a leaked database does not open anyone's status page."""
+
+    __tablename__ = "status_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    signal_id: Mapped[int] = mapped_column(ForeignKey("signals.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SignalEvent(Base):
+    """One step on a signal's timeline; only ``is_public`` events reach the resident."""
+
+    __tablename__ = "signal_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    signal_id: Mapped[int] = mapped_column(ForeignKey("signals.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(30))
+    is_public: Mapped[bool] = mapped_column(default=False)
+    from_status: Mapped[str | None] = mapped_column(String(30))
+    to_status: Mapped[str | None] = mapped_column(String(30))
+    message: Mapped[str | None] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    author: Mapped[User | None] = relationship()
+
+
+class ReferenceCounter(Base):
+    """The last number handed out per prefix and year; one row locked per increment."""
+
+    __tablename__ = "reference_counters"
+
+    prefix: Mapped[str] = mapped_column(String(10), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last_value: Mapped[int] = mapped_column(default=0)

@@ -1,0 +1,7 @@
+"""The resident's side: home, the form, confirmation, status pages, privacy, accessibility."""
+
+from flask import Blueprint
+
+bp = Blueprint("public", __name__)
+
+from portal.public import views  # noqa: E402, F401 - registers the routes on bp

@@ -1,0 +1,50 @@
+"""Builds the domain's collaborators from the app's configuration (kept out of the views)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import current_app, request
+from sqlalchemy import select
+
+from portal.domain.geography import default_geography
+from portal.domain.intake import IntakeSettings
+from portal.domain.mail import Links
+from portal.domain.notifications import MailContext
+from portal.domain.photos import PhotoStore
+from portal.extensions import db
+from portal.models import Buurt, Wijk
+
+
+def links() -> Links:
+    return Links(current_app.config["PUBLIC_BASE_URL"] or request.url_root)
+
+
+def mail_context() -> MailContext:
+    return MailContext(
+        renderer=current_app.extensions["portal.mail_renderer"],
+        links=links(),
+        response_working_days=current_app.config["RESPONSE_WORKING_DAYS"],
+    )
+
+
+def intake_settings() -> IntakeSettings:
+    return IntakeSettings(
+        geography=default_geography(),
+        mail=mail_context(),
+        reference_prefix=current_app.config["REFERENCE_PREFIX"],
+        now=datetime.now(UTC),
+    )
+
+
+def photo_store() -> PhotoStore:
+    return PhotoStore(current_app.config["UPLOAD_FOLDER"], current_app.config["MAX_PHOTO_BYTES"])
+
+
+def wijken_with_buurten() -> list[tuple[Wijk, list[Buurt]]]:
+    wijken = db.session.scalars(select(Wijk).order_by(Wijk.name)).all()
+    buurten = db.session.scalars(select(Buurt).order_by(Buurt.name)).all()
+    by_wijk: dict[str, list[Buurt]] = {w.code: [] for w in wijken}
+    for buurt in buurten:
+        by_wijk.setdefault(buurt.wijk_code, []).append(buurt)
+    return [(w, by_wijk[w.code]) for w in wijken]

@@ -1,0 +1,322 @@
+"""Thin views: parse the request, call one domain operation, commit once, redirect."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from flask import (
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.utils import secure_filename
+
+from portal.domain import intake, status_lookup
+from portal.domain.geography import normalise_postcode
+from portal.domain.photos import PhotoRejected, StoredPhoto
+from portal.domain.routing import LocationInput
+from portal.domain.tokens import signal_for_token
+from portal.domain.vocabulary import Kind, Theme
+from portal.extensions import db, limiter
+from portal.models import Attachment, Signal
+from portal.public import bp
+from portal.public.forms import ReportForm
+from portal.public.services import (
+    intake_settings,
+    mail_context,
+    photo_store,
+    wijken_with_buurten,
+)
+from portal.public.status_forms import StatusLookupForm
+
+SUBMITTED = "submitted"
+
+PHOTO_ERRORS = {
+    "too_large": _l("%(name)s is groter dan 10 MB. Kies een kleinere foto."),
+    "not_an_image": _l("%(name)s is geen foto in JPG, PNG of WebP. Kies een andere foto."),
+    "unsupported": _l("%(name)s is geen foto in JPG, PNG of WebP. Kies een andere foto."),
+}
+
+
+@dataclass(frozen=True)
+class KeptPhoto:
+    """A photo accepted earlier in this form, kept while the resident fixes other fields."""
+
+    stored: StoredPhoto
+    label: str
+
+    @property
+    def value(self) -> str:
+        return f"{self.stored.stored_name}:{self.label}"
+
+
+@bp.get("/")
+def home():  # type: ignore[no-untyped-def]
+    return render_template("public/home.html", wijken=wijken_with_buurten())
+
+
+@bp.get("/privacy")
+def privacy():  # type: ignore[no-untyped-def]
+    return render_template("public/privacy.html")
+
+
+@bp.get("/toegankelijkheid")
+def accessibility():  # type: ignore[no-untyped-def]
+    return render_template("public/accessibility.html")
+
+
+@bp.route("/melden", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["SUBMIT_RATE_LIMIT"], methods=["POST"])
+def report():  # type: ignore[no-untyped-def]
+    form = ReportForm()
+    if request.method == "GET":
+        form.submission_key.data = secrets.token_hex(16)
+        return _render_report(form, [], [])
+    if form.website.data:
+        # A bot filled in the hidden field: thank it and store nothing.
+        return render_template("public/thanks_generic.html")
+    form.submission_key.data = form.submission_key.data or secrets.token_hex(16)
+    kept, photo_errors = _collect_photos(form)
+    valid = form.validate()
+    if not (valid and not photo_errors):
+        return _render_report(form, kept, photo_errors), 422
+
+    data = _submission(form, kept)
+    try:
+        result = intake.submit_signal(db.session, data, intake_settings())
+        db.session.commit()
+    except intake.OutsideHilversum:
+        db.session.rollback()
+        message = _(
+            "Deze plek ligt niet in de gemeente Hilversum. Wijkzaken Hilversum kan alleen "
+            "meldingen over Hilversum behandelen. Woont u ergens anders? Neem dan contact op "
+            "met uw eigen gemeente."
+        )
+        return _render_report(form, kept, [], location_errors=[message]), 422
+    except IntegrityError:
+        # The same form raced in twice (a double click): show the signal the other stored.
+        db.session.rollback()
+        result = intake.earlier_submission(db.session, data.submission_key)
+        if result is None:
+            raise
+        db.session.commit()
+    session[SUBMITTED] = {"reference": result.signal.reference, "token": result.status_token}
+    return redirect(url_for(".confirmation"), code=303)
+
+
+def report_rejected(message: str):  # type: ignore[no-untyped-def]
+    """The form was refused before it was read (expired session, too many tries): show it
+    again with everything the resident typed, and say what to do."""
+    form = ReportForm(meta={"csrf": True})
+    kept, _photo_errors = _collect_photos(form, accept_new=False)
+    return _render_report(form, kept, [], general_errors=[message]), 422
+
+
+def report_after_csrf_failure():  # type: ignore[no-untyped-def]
+    return report_rejected(
+        _(
+            "Uw formulier is verlopen. Controleer uw gegevens en klik nog een keer op "
+            "'Verstuur melding'. Foto's die u had gekozen moet u opnieuw kiezen."
+        )
+    )
+
+
+def report_after_rate_limit():  # type: ignore[no-untyped-def]
+    return report_rejected(
+        _(
+            "U heeft in korte tijd veel meldingen verstuurd. Wacht even en probeer het dan "
+            "opnieuw. Wat u heeft ingevuld staat nog klaar."
+        )
+    )
+
+
+def _render_report(
+    form: ReportForm,
+    kept: list[KeptPhoto],
+    photo_errors: list[str],
+    *,
+    location_errors: list[str] | None = None,
+    general_errors: list[str] | None = None,
+):  # type: ignore[no-untyped-def]
+    wijken = wijken_with_buurten()
+    form.wijk.choices = [("", _("Weet ik niet"))] + [(w.code, w.name) for w, _b in wijken]
+    form.buurt.choices = [("", _("Weet ik niet"))] + [
+        (b.code, b.name) for _w, buurten in wijken for b in buurten
+    ]
+    errors = _error_summary(form, photo_errors, location_errors or [])
+    return render_template(
+        "public/report.html",
+        form=form,
+        wijken=wijken,
+        kept_photos=kept,
+        photo_errors=photo_errors,
+        location_errors=location_errors or [],
+        general_errors=general_errors or [],
+        errors=errors,
+        buurt_groups=[(w.name, [(b.code, b.name) for b in buurten]) for w, buurten in wijken],
+        max_photos=current_app.config["MAX_PHOTOS"],
+    )
+
+
+FIELD_ANCHORS = {"kind": "kind-0", "themes": "themes-0"}
+
+
+def _error_summary(
+    form: ReportForm, photo_errors: list[str], location_errors: list[str]
+) -> list[tuple[str, str]]:
+    """(anchor, message) pairs in the order the fields appear on the page."""
+    summary: list[tuple[str, str]] = []
+    for field in form:
+        if field.name == "csrf_token":
+            continue
+        if field.name == "wijk":
+            summary += [("wijk", message) for message in location_errors]
+        if field.name == "photos":
+            summary += [("photos", message) for message in photo_errors]
+        anchor = FIELD_ANCHORS.get(field.name, field.id)
+        summary += [(anchor, str(message)) for message in field.errors]
+    return summary
+
+
+def _collect_photos(
+    form: ReportForm, *, accept_new: bool = True
+) -> tuple[list[KeptPhoto], list[str]]:
+    store = photo_store()
+    kept: list[KeptPhoto] = []
+    errors: list[str] = []
+    for value in dict.fromkeys(request.form.getlist("kept_photos")):
+        stored_name, _sep, label = value.partition(":")
+        stored = store.load(stored_name)
+        if stored is not None:
+            kept.append(KeptPhoto(stored, label[:100] or _("foto")))
+    if kept:  # a kept photo must be a loose upload, never one already attached to a signal
+        attached = set(
+            db.session.scalars(
+                select(Attachment.stored_name).where(
+                    Attachment.stored_name.in_([k.stored.stored_name for k in kept])
+                )
+            )
+        )
+        kept = [k for k in kept if k.stored.stored_name not in attached]
+    if accept_new:
+        for upload in request.files.getlist(form.photos.name):
+            if not upload or not upload.filename:
+                continue
+            label = secure_filename(upload.filename)[:100] or _("foto")
+            try:
+                kept.append(KeptPhoto(store.accept(upload.stream), label))
+            except PhotoRejected as rejected:
+                errors.append(str(PHOTO_ERRORS[rejected.reason] % {"name": label}))
+    limit = current_app.config["MAX_PHOTOS"]
+    if len(kept) > limit:
+        errors.append(
+            _(
+                "U kunt maximaal %(max)d foto's meesturen. Haal het vinkje weg bij de foto's "
+                "die u niet wilt meesturen.",
+                max=limit,
+            )
+        )
+    return kept, errors
+
+
+def _submission(form: ReportForm, kept: list[KeptPhoto]) -> intake.Submission:
+    pin = form.pin()
+    return intake.Submission(
+        kind=Kind(form.kind.data),
+        themes=[Theme(t) for t in form.themes.data if t in set(Theme)],
+        title=form.title.data or "",
+        description=form.description.data,
+        location=LocationInput(
+            lon=pin[0] if pin else None,
+            lat=pin[1] if pin else None,
+            buurt_code=form.buurt.data or None,
+            wijk_code=form.wijk.data or None,
+            postcode=normalise_postcode(form.postcode.data or ""),
+        ),
+        street=form.street.data or None,
+        house_number=form.house_number.data or None,
+        photos=[k.stored for k in kept],
+        reporter=intake.ReporterInput(
+            name=form.name.data or None,
+            email=(form.email.data or "").lower() or None,
+            phone=form.phone.data or None,
+            may_contact=form.may_contact.data,
+            may_share_with_partners=form.may_share_with_partners.data,
+        ),
+        locale=session.get("lang", current_app.config["BABEL_DEFAULT_LOCALE"]),
+        submission_key=form.submission_key.data,
+    )
+
+
+@bp.get("/melden/bedankt")
+def confirmation():  # type: ignore[no-untyped-def]
+    submitted = session.get(SUBMITTED)
+    signal = None
+    if submitted:
+        signal = db.session.scalars(
+            select(Signal).where(Signal.reference == submitted["reference"])
+        ).first()
+    if signal is None:
+        return render_template("public/confirmation_missing.html"), 404
+    return render_template(
+        "public/confirmation.html",
+        signal=signal,
+        status_url=url_for(".status", token=submitted["token"], _external=True),
+        working_days=current_app.config["RESPONSE_WORKING_DAYS"],
+    )
+
+
+@bp.get("/status/<token>")
+def status(token: str):  # type: ignore[no-untyped-def]
+    signal = signal_for_token(db.session, token)
+    if signal is None:
+        return render_template("public/status_unknown.html"), 404
+    timeline = [event for event in signal.events if event.is_public]
+    return render_template("public/status.html", signal=signal, timeline=timeline, token=token)
+
+
+@bp.get("/status/<token>/foto/<int:attachment_id>")
+def status_photo(token: str, attachment_id: int):  # type: ignore[no-untyped-def]
+    signal = signal_for_token(db.session, token)
+    attachment = db.session.get(Attachment, attachment_id)
+    if signal is None or attachment is None or attachment.signal_id != signal.id:
+        abort(404)
+    path = photo_store().path(attachment.stored_name)
+    if path is None or not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype=attachment.content_type, max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/status/opvragen", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["STATUS_LOOKUP_RATE_LIMIT"], methods=["POST"])
+def status_request():  # type: ignore[no-untyped-def]
+    form = StatusLookupForm()
+    if form.validate_on_submit():
+        status_lookup.send_fresh_link(
+            db.session, form.reference.data, form.email.data, mail_context()
+        )
+        db.session.commit()
+        # The same answer whether or not they matched: no way to find out who reported what.
+        return redirect(url_for(".status_request_sent"), code=303)
+    code = 422 if request.method == "POST" else 200
+    errors = [
+        (field.id, str(m)) for field in form if field.name != "csrf_token" for m in field.errors
+    ]
+    return render_template("public/status_request.html", form=form, errors=errors), code
+
+
+@bp.get("/status/opvragen/verstuurd")
+def status_request_sent():  # type: ignore[no-untyped-def]
+    return render_template("public/status_request_sent.html")

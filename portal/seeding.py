@@ -1,0 +1,140 @@
+"""Seed data: the CBS geography (always) and demo accounts and signals (local use only)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.domain.geography import Geography
+from portal.domain.intake import IntakeSettings, Submission, submit_signal
+from portal.domain.routing import LocationInput
+from portal.domain.users import create_user
+from portal.domain.vocabulary import Kind, Theme
+from portal.models import GENERAL_INBOX, Buurt, Role, RoutingRule, Signal, User, Wijk
+
+DEMO_PASSWORD = "wijkzaken-demo"  # documented in the README; demo data is never for production
+DEMO_ACCOUNTMANAGERS = {
+    "WK040201": "Sanne Bakker",
+    "WK040202": "Mohamed el Amrani",
+    "WK040203": "Anna de Vries",
+    "WK040204": "Pieter Jansen",
+    "WK040205": "Fatma Yilmaz",
+    "WK040206": "Joris van Dijk",
+    "WK040207": "Lotte Visser",
+    "WK040208": "Kees Mulder",
+    "WK040209": "Ingrid Smit",
+}
+DEMO_GENERAL = "Eva de Boer"
+DEMO_ADMIN = "Beheerder Wijkzaken"
+DEMO_MANAGEMENT = "Marco Hendriks"
+
+
+def seed_geography(session: Session, geo: Geography) -> tuple[int, int]:
+    """Inserts missing wijken/buurten; existing rows keep an admin's renamed names.
+    Returns (created, already there)."""
+    created = existing = 0
+    for wijk in geo.wijken.values():
+        if session.get(Wijk, wijk.code) is None:
+            session.add(Wijk(code=wijk.code, name=wijk.name))
+            created += 1
+        else:
+            existing += 1
+    session.flush()
+    for buurt in geo.buurten.values():
+        if session.get(Buurt, buurt.code) is None:
+            session.add(Buurt(code=buurt.code, name=buurt.name, wijk_code=buurt.wijk_code))
+            created += 1
+        else:
+            existing += 1
+    session.flush()
+    return created, existing
+
+
+def demo_email(name: str) -> str:
+    return name.lower().replace(" ", ".") + "@hilversum.example"
+
+
+def seed_demo_data(session: Session) -> Iterator[str]:
+    """Demo staff (idempotent) with the routing rules that make them own their wijken."""
+    if session.scalar(select(Wijk.code).limit(1)) is None:
+        raise RuntimeError("No wijken yet: run `flask --app portal seed wijken` first.")
+    accounts = [(DEMO_ADMIN, Role.ADMIN, ()), (DEMO_MANAGEMENT, Role.MANAGEMENT, ())]
+    accounts.append((DEMO_GENERAL, Role.ACCOUNTMANAGER, ()))
+    accounts += [(n, Role.ACCOUNTMANAGER, (code,)) for code, n in DEMO_ACCOUNTMANAGERS.items()]
+    yield f"Demo accounts (local use only), password for all: {DEMO_PASSWORD}"
+    for name, role, wijken in accounts:
+        email = demo_email(name)
+        user = session.scalar(select(User).where(User.email == email))
+        if user is None:
+            user = create_user(
+                session,
+                email=email,
+                name=name,
+                role=role,
+                password=DEMO_PASSWORD,
+                wijk_codes=wijken,
+            )
+        scope = wijken[0] if wijken else (GENERAL_INBOX if name == DEMO_GENERAL else None)
+        if scope and session.get(RoutingRule, scope) is None:
+            session.add(RoutingRule(scope=scope, owner_id=user.id))
+        label = f"{role}" + (f" {wijken[0]}" if wijken else "")
+        if name == DEMO_GENERAL:
+            label += " (algemene inbox)"
+        yield f"  {email:<40} {name:<22} {label}"
+    session.flush()
+
+
+DEMO_SIGNALS = [
+    (
+        Kind.KNELPUNT,
+        [Theme.SCHOON],
+        "Afval naast de containers",
+        "Al een week staan er vuilniszakken naast de ondergrondse containers. "
+        "Er komen ratten op af.",
+        LocationInput(buurt_code="BU04020304"),
+    ),
+    (
+        Kind.KNELPUNT,
+        [Theme.HEEL, Theme.VEILIG],
+        "Lantaarnpaal kapot bij het fietspad",
+        "De lantaarnpaal bij het fietspad is al drie weken kapot. 's Avonds is het er erg donker.",
+        LocationInput(buurt_code="BU04020103"),
+    ),
+    (
+        Kind.INITIATIEF,
+        [Theme.SOCIAAL],
+        "Buurtmaaltijd voor ouderen",
+        "Wij willen één keer per maand een maaltijd voor ouderen in de buurt organiseren. "
+        "We zoeken een ruimte en een klein budget voor de boodschappen.",
+        LocationInput(wijk_code="WK040208"),
+    ),
+    (
+        Kind.KNELPUNT,
+        [Theme.VEILIG],
+        "Hard rijden in de straat",
+        "Auto's rijden veel te hard door onze straat, waar veel kinderen spelen.",
+        LocationInput(postcode="1217 AB"),
+    ),
+]
+
+
+def seed_demo_signals(session: Session, settings: IntakeSettings) -> int:
+    """A few example signals so the inboxes are not empty; skipped when signals exist."""
+    if session.scalar(select(Signal.id).limit(1)) is not None:
+        return 0
+    for i, (kind, themes, title, description, location) in enumerate(DEMO_SIGNALS):
+        submit_signal(
+            session,
+            Submission(
+                kind=kind,
+                themes=themes,
+                title=title,
+                description=description,
+                location=location,
+                submission_key=f"demo-{i}",
+            ),
+            settings,
+        )
+    return len(DEMO_SIGNALS)
