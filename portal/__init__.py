@@ -24,6 +24,12 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
         static_folder=str(resource_dir("static")),
     )
     portal_config.load(app, config)
+    if proxies := int(app.config["TRUSTED_PROXIES"]):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
     extensions.init_app(app)
     views_common.init_app(app)
     app.register_blueprint(public_bp)

@@ -6,10 +6,9 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
-
-from datetime import UTC, datetime
 
 import click
 from flask import Flask, current_app
@@ -166,11 +165,12 @@ def outbox_status(error_limit: int) -> None:
     from portal.models import OutboxMessage
 
     session = db.session
-    counts = dict(
-        session.execute(
+    counts: dict[str, int] = {
+        status: count
+        for status, count in session.execute(
             select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
-        ).tuples()
-    )
+        )
+    }
     for status in ("pending", "sending", "sent", "failed", *sorted(set(counts) - _STATUSES)):
         click.echo(f"{status:<8} {counts.get(status, 0)}")
     next_due = session.scalar(

@@ -27,7 +27,9 @@ def defaults(instance_path: str) -> dict[str, object]:
         "DATABASE_URL": f"sqlite:///{instance / 'portal.sqlite3'}",
         "DATABASE_ECHO": False,
         "UPLOAD_FOLDER": str(instance / "uploads"),
-        "MAX_CONTENT_LENGTH": 35 * 1024 * 1024,
+        # Room for a few photos over the limit, so the form can say which one is too large
+        # instead of failing the whole request.
+        "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
         "MAX_PHOTOS": 3,
         "MAX_PHOTO_BYTES": 10 * 1024 * 1024,
         "REFERENCE_PREFIX": "HLV",
@@ -43,6 +45,8 @@ def defaults(instance_path: str) -> dict[str, object]:
         "MAIL_PASSWORD": None,
         "MAIL_DEFAULT_SENDER": "Wijkzaken Hilversum <wijkzaken@hilversum.example>",
         "MAIL_TIMEOUT": 10,
+        # flask-mail would silently drop all mail when TESTING; tests use a real SMTP server.
+        "MAIL_SUPPRESS_SEND": False,
         # "thread": deliver queued mail right after the commit in a background thread;
         # "sync": deliver it in the request after the commit; "off": leave it to `outbox send`.
         "OUTBOX_DELIVERY": "thread",
@@ -60,6 +64,9 @@ def defaults(instance_path: str) -> dict[str, object]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         # "production", "development" or unset (then: production unless Flask debug is on).
         "PORTAL_ENV": None,
+        # Number of reverse proxies in front of the app whose X-Forwarded-* headers to trust
+        # (client address for rate limits, https scheme and host for links).
+        "TRUSTED_PROXIES": 0,
     }
 
 
@@ -77,9 +84,17 @@ def load(app: Flask, overrides: Mapping[str, object] | None) -> None:
         check_production(app)
 
 
+ENVIRONMENTS = ("production", "development")
+
+
 def is_production(app: Flask) -> bool:
     env = app.config.get("PORTAL_ENV")
     if env:
+        # A typo ("prod", "Production") must not quietly run with development settings.
+        if env not in ENVIRONMENTS:
+            raise ConfigurationError(
+                f"PORTAL_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}."
+            )
         return env == "production"
     # Unset: safe by default, so only an explicit debug run or a test run is development.
     debug = app.debug or os.environ.get("FLASK_DEBUG", "").lower() in {"1", "true"}

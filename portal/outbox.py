@@ -9,8 +9,10 @@ deliverer crashed) can be taken over.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
+import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -242,6 +244,45 @@ def deliver_due(
 
 # --- after-commit delivery -----------------------------------------------------------------
 
+# Delivery threads still running, so an exiting process (a CLI command, a stopping worker)
+# can let them finish instead of killing them halfway through a send.
+_threads: set[threading.Thread] = set()
+_threads_lock = threading.Lock()
+EXIT_GRACE_SECONDS = 30.0
+
+
+def _start_thread(target: Callable[[], None]) -> None:
+    def run() -> None:
+        try:
+            target()
+        finally:
+            with _threads_lock:
+                _threads.discard(threading.current_thread())
+
+    # Daemon, so a hung delivery can never keep a process alive; the atexit hook below
+    # still gives running deliveries their grace period.
+    thread = threading.Thread(target=run, name="outbox-delivery", daemon=True)
+    with _threads_lock:  # started inside, so join_deliveries never sees an unstarted thread
+        _threads.add(thread)
+        thread.start()
+
+
+def join_deliveries(timeout: float) -> bool:
+    """Waits for running after-commit delivery threads; False if some are still running."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with _threads_lock:
+            running = next(iter(_threads), None)
+        if running is None:
+            return True
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        running.join(remaining)
+
+
+atexit.register(join_deliveries, EXIT_GRACE_SECONDS)
+
 
 def _take_queued(session: Session) -> list[int]:
     queued: list[OutboxMessage] = session.info.pop(QUEUED_KEY, [])
@@ -288,7 +329,7 @@ def init_app(app: Flask) -> None:
             return
         mode = app.config["OUTBOX_DELIVERY"]
         if mode == "thread":
-            threading.Thread(target=deliver, args=(ids,), name="outbox", daemon=True).start()
+            _start_thread(lambda: deliver(ids))
         elif mode == "sync":
             # The committing session cannot run SQL in this hook, so ``deliver`` opens
             # sessions of its own.

@@ -56,7 +56,7 @@ ERROR_TEXTS = {
     405: (_l("Dit kan niet"), _l("Deze pagina werkt niet op deze manier.")),
     413: (
         _l("Te groot"),
-        _l("Wat u stuurde is te groot. Foto's mogen maximaal 10 MB per stuk zijn."),
+        _l("Wat u stuurde is te groot. Kies minder of kleinere foto's en probeer het opnieuw."),
     ),
     429: (
         _l("Even geduld"),

@@ -14,11 +14,11 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from portal import create_app
 from portal.extensions import db
 
-pytest_plugins = ["tests.fixtures.databases", "tests.fixtures.mailserver"]
+pytest_plugins = ["tests.fixtures.databases", "tests.fixtures.mailserver", "tests.fixtures.browser"]
 
 
 @pytest.fixture
-def app_config(database_url: str, smtp, tmp_path: Path) -> dict[str, object]:  # noqa: ANN001
+def app_config(database_url: str, smtp, tmp_path: Path) -> dict[str, object]:
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
@@ -51,7 +51,7 @@ def runner(app: Flask) -> FlaskCliRunner:
 
 
 @pytest.fixture
-def session(app: Flask):  # noqa: ANN201
+def session(app: Flask):
     """A database session inside an app context, for arranging and checking state."""
     with app.app_context():
         yield db.session

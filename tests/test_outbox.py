@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask_mail import email_dispatched
 from sqlalchemy import select, update
 
 from portal import create_app
@@ -25,18 +26,11 @@ from portal.domain.mail import RenderedMail
 from portal.extensions import db
 from portal.mailer import OUTBOX_ID_HEADER, make_sender
 from portal.models import OutboxMessage, utcnow
-from portal.outbox import deliver_due, queue_mail, retry_delay
+from portal.outbox import deliver_due, join_deliveries, queue_mail, retry_delay
 from tests.fixtures.databases import free_port
 from tests.fixtures.mailserver import SMTPServer
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def app_config(app_config: dict[str, object]) -> dict[str, object]:
-    # flask-mail suppresses all sending when TESTING is on unless told otherwise, and these
-    # tests are about what reaches the real SMTP server.
-    return {**app_config, "MAIL_SUPPRESS_SEND": False}
 
 
 @pytest.fixture
@@ -80,15 +74,6 @@ def rows(app: Flask) -> list[OutboxMessage]:
 
 def deliver(app: Flask, **kwargs: object):
     return deliver_due(app.extensions["portal.db"], make_sender(app), **kwargs)  # type: ignore[arg-type]
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 def content(message: EmailMessage, subtype: str) -> str:
@@ -160,12 +145,20 @@ def test_savepoints_mail_only_what_the_outer_commit_keeps(app: Flask, smtp: SMTP
 
 def test_thread_mode_delivers_after_commit(make_app, smtp: SMTPServer) -> None:
     app = make_app(OUTBOX_DELIVERY="thread")
-    [message_id] = queue(app)
+    senders: list[str] = []
 
-    [received] = smtp.wait_for(1)
+    def record(_app: Flask, message: object) -> None:
+        senders.append(threading.current_thread().name)
+
+    with email_dispatched.connected_to(record):
+        [message_id] = queue(app)
+        [received] = smtp.wait_for(1)
+        assert join_deliveries(timeout=10)
+
     assert received[OUTBOX_ID_HEADER] == str(message_id)
-    assert wait_until(lambda: rows(app)[0].status == "sent")
-    assert rows(app)[0].attempts == 1
+    assert senders == ["outbox-delivery"]  # not the committing thread
+    [row] = rows(app)
+    assert (row.status, row.attempts) == ("sent", 1)
 
 
 def test_off_mode_leaves_the_mail_to_the_worker(make_app, smtp: SMTPServer) -> None:
@@ -402,7 +395,6 @@ def test_outbox_send_loop_runs_until_sigterm(
         "PORTAL_UPLOAD_FOLDER": str(tmp_path / "uploads"),
         "PORTAL_MAIL_SERVER": "127.0.0.1",
         "PORTAL_MAIL_PORT": str(smtp.port),
-        "PORTAL_MAIL_SUPPRESS_SEND": "false",
     }
     command = [sys.executable, "-m", "flask", "--app", "portal", "outbox", "send", "--loop"]
     worker = subprocess.Popen(

@@ -6,17 +6,16 @@ from __future__ import annotations
 import math
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
     MultipleFileField,
     RadioField,
-    SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     Email,
@@ -30,6 +29,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.domain.geography import normalise_postcode
 from portal.domain.vocabulary import KIND_LABELS, THEME_LABELS, Kind, Theme
+from portal.public.form_base import PortalForm
 
 TITLE_MAX = 120
 DESCRIPTION_MIN = 10
@@ -45,24 +45,16 @@ def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
-class ReportForm(FlaskForm):
+class ReportForm(PortalForm):
     kind = RadioField(
         _l("Wat wilt u doorgeven?"),
-        choices=[(k.value, KIND_LABELS[k]) for k in Kind],
+        choices=[SelectChoice(k.value, KIND_LABELS[k]) for k in Kind],
         validators=[InputRequired(_l("Kies wat u wilt doorgeven: een probleem of een idee."))],
     )
     themes = MultiCheckboxField(
         _l("Waar gaat het over?"),
-        choices=[(t.value, THEME_LABELS[t]) for t in Theme],
+        choices=[SelectChoice(t.value, THEME_LABELS[t]) for t in Theme],
         validators=[DataRequired(_l("Kies minstens één onderwerp."))],
-    )
-    title = StringField(
-        _l("Korte titel (niet verplicht)"),
-        filters=[_strip],
-        validators=[
-            Optional(),
-            Length(max=TITLE_MAX, message=_l("De titel mag maximaal 120 tekens lang zijn.")),
-        ],
     )
     description = TextAreaField(
         _l("Beschrijving"),
@@ -76,8 +68,17 @@ class ReportForm(FlaskForm):
             ),
         ],
     )
-    wijk = SelectField(_l("Wijk"), choices=[], validate_choice=False)
-    buurt = SelectField(_l("Buurt"), choices=[], validate_choice=False)
+    title = StringField(
+        _l("Korte titel (niet verplicht)"),
+        filters=[_strip],
+        validators=[
+            Optional(),
+            Length(max=TITLE_MAX, message=_l("De titel mag maximaal 120 tekens lang zijn.")),
+        ],
+    )
+    # Options come from the database (names can be renamed); unknown codes are ignored later.
+    wijk = StringField(_l("Wijk"), filters=[_strip])
+    buurt = StringField(_l("Buurt"), filters=[_strip])
     street = StringField(_l("Straat"), filters=[_strip], validators=[Optional(), Length(max=200)])
     house_number = StringField(
         _l("Huisnummer"),
@@ -85,7 +86,7 @@ class ReportForm(FlaskForm):
         validators=[
             Optional(),
             Regexp(
-                r"^\d{1,5}\s?[a-zA-Z]{0,4}(\s?-?\s?\w{1,6})?$",
+                r"^\d{1,5}(?:\s?[a-zA-Z]{1,4})?(?:(?:\s|-)\s?[0-9a-zA-Z]{1,6})?$",
                 message=_l("Vul een huisnummer in, bijvoorbeeld 12 of 12a."),
             ),
         ],

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Email, Length
+
+from portal.public.form_base import PortalForm
 
 
 def _clean(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
-class StatusLookupForm(FlaskForm):
+class StatusLookupForm(PortalForm):
     reference = StringField(
         _l("Meldnummer"),
         filters=[_clean, lambda v: v.upper() if isinstance(v, str) else v],

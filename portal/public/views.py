@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -33,6 +34,7 @@ from portal.public import bp
 from portal.public.forms import ReportForm
 from portal.public.services import (
     intake_settings,
+    links,
     mail_context,
     photo_store,
     wijken_with_buurten,
@@ -40,9 +42,10 @@ from portal.public.services import (
 from portal.public.status_forms import StatusLookupForm
 
 SUBMITTED = "submitted"
+SUBMISSION_KEY = re.compile(r"[0-9a-f]{32}")
 
 PHOTO_ERRORS = {
-    "too_large": _l("%(name)s is groter dan 10 MB. Kies een kleinere foto."),
+    "too_large": _l("%(name)s is groter dan %(mb)d MB. Kies een kleinere foto."),
     "not_an_image": _l("%(name)s is geen foto in JPG, PNG of WebP. Kies een andere foto."),
     "unsupported": _l("%(name)s is geen foto in JPG, PNG of WebP. Kies een andere foto."),
 }
@@ -85,7 +88,8 @@ def report():  # type: ignore[no-untyped-def]
     if form.website.data:
         # A bot filled in the hidden field: thank it and store nothing.
         return render_template("public/thanks_generic.html")
-    form.submission_key.data = form.submission_key.data or secrets.token_hex(16)
+    if not SUBMISSION_KEY.fullmatch(form.submission_key.data or ""):
+        form.submission_key.data = secrets.token_hex(16)
     kept, photo_errors = _collect_photos(form)
     valid = form.validate()
     if not (valid and not photo_errors):
@@ -99,8 +103,8 @@ def report():  # type: ignore[no-untyped-def]
         db.session.rollback()
         message = _(
             "Deze plek ligt niet in de gemeente Hilversum. Wijkzaken Hilversum kan alleen "
-            "meldingen over Hilversum behandelen. Woont u ergens anders? Neem dan contact op "
-            "met uw eigen gemeente."
+            "meldingen over Hilversum behandelen. Gaat het om een plek in een andere gemeente? "
+            "Neem dan contact op met die gemeente."
         )
         return _render_report(form, kept, [], location_errors=[message]), 422
     except IntegrityError:
@@ -149,11 +153,8 @@ def _render_report(
     general_errors: list[str] | None = None,
 ):  # type: ignore[no-untyped-def]
     wijken = wijken_with_buurten()
-    form.wijk.choices = [("", _("Weet ik niet"))] + [(w.code, w.name) for w, _b in wijken]
-    form.buurt.choices = [("", _("Weet ik niet"))] + [
-        (b.code, b.name) for _w, buurten in wijken for b in buurten
-    ]
     errors = _error_summary(form, photo_errors, location_errors or [])
+    errors += [("verstuur", message) for message in general_errors or []]
     return render_template(
         "public/report.html",
         form=form,
@@ -161,10 +162,11 @@ def _render_report(
         kept_photos=kept,
         photo_errors=photo_errors,
         location_errors=location_errors or [],
-        general_errors=general_errors or [],
         errors=errors,
+        wijk_options=[(w.code, w.name) for w, _b in wijken],
         buurt_groups=[(w.name, [(b.code, b.name) for b in buurten]) for w, buurten in wijken],
         max_photos=current_app.config["MAX_PHOTOS"],
+        max_mb=max_mb(),
     )
 
 
@@ -216,7 +218,7 @@ def _collect_photos(
             try:
                 kept.append(KeptPhoto(store.accept(upload.stream), label))
             except PhotoRejected as rejected:
-                errors.append(str(PHOTO_ERRORS[rejected.reason] % {"name": label}))
+                errors.append(str(PHOTO_ERRORS[rejected.reason] % {"name": label, "mb": max_mb()}))
     limit = current_app.config["MAX_PHOTOS"]
     if len(kept) > limit:
         errors.append(
@@ -227,6 +229,10 @@ def _collect_photos(
             )
         )
     return kept, errors
+
+
+def max_mb() -> int:
+    return max(1, current_app.config["MAX_PHOTO_BYTES"] // (1024 * 1024))
 
 
 def _submission(form: ReportForm, kept: list[KeptPhoto]) -> intake.Submission:
@@ -271,7 +277,7 @@ def confirmation():  # type: ignore[no-untyped-def]
     return render_template(
         "public/confirmation.html",
         signal=signal,
-        status_url=url_for(".status", token=submitted["token"], _external=True),
+        status_url=links().status(submitted["token"]),
         working_days=current_app.config["RESPONSE_WORKING_DAYS"],
     )
 
