@@ -33,14 +33,16 @@ extract-messages: $(VENV)/.installed
 		--project wijkzaken-portal -o translations/messages.pot .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
 
+# The mail sink and the outbox worker run beside the portal and stop with it.
 run: setup
 	$(DEV_ENV) $(FLASK) db upgrade
 	$(DEV_ENV) $(FLASK) seed wijken
-	$(DEV_ENV) $(FLASK) seed demo
 	@echo "Development mail is caught by a local SMTP sink and saved in instance/mail/ (one .eml per message)."
-	@$(DEV_ENV) $(FLASK) devmail --port 8025 --dir instance/mail & \
-	  trap 'kill $$!' EXIT INT TERM; \
-	  $(DEV_ENV) PORTAL_OUTBOX_DELIVERY='"thread"' $(FLASK) run --host 127.0.0.1 --port 5000
+	@$(DEV_ENV) $(FLASK) devmail --port 8025 --dir instance/mail & sink=$$!; \
+	  $(DEV_ENV) $(FLASK) outbox send --loop --interval 5 & worker=$$!; \
+	  trap 'kill $$sink $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(DEV_ENV) $(FLASK) seed demo && \
+	  $(DEV_ENV) $(FLASK) run --host 127.0.0.1 --port 5000
 
 # Debian's Chromium drives the browser tests (Playwright cannot download its own here).
 system-deps:

@@ -72,6 +72,12 @@ class Signal(Base):
             (t.theme for t in self.themes), key=lambda c: order.index(c) if c in order else 99
         )
 
+    @property
+    def address_line(self) -> str:
+        """'Kerkelandenlaan 12, 1216 AB', or as much of it as the resident gave."""
+        street = " ".join(part for part in (self.street, self.house_number) if part)
+        return ", ".join(part for part in (street, self.postcode) if part)
+
     def __repr__(self) -> str:
         return f"<Signal {self.reference} {self.status}>"
 
