@@ -15,6 +15,7 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     from portal import cli, extensions, views_common
     from portal import config as portal_config
     from portal.paths import resource_dir
+    from portal.backoffice import bp as backoffice_bp
     from portal.public import bp as public_bp
 
     app = Flask(
@@ -33,5 +34,6 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     extensions.init_app(app)
     views_common.init_app(app)
     app.register_blueprint(public_bp)
+    app.register_blueprint(backoffice_bp)
     cli.init_app(app)
     return app

@@ -59,7 +59,10 @@ def defaults(instance_path: str) -> dict[str, object]:
         "RATELIMIT_HEADERS_ENABLED": True,
         "SUBMIT_RATE_LIMIT": "20 per hour",
         "STATUS_LOOKUP_RATE_LIMIT": "10 per hour",
+        "LOGIN_RATE_LIMIT": "10 per minute",
         "WTF_CSRF_TIME_LIMIT": None,
+        "BACKOFFICE_IDLE_MINUTES": 30,
+        "BACKOFFICE_PAGE_SIZE": 50,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         # "production", "development" or unset (then: production unless Flask debug is on).

@@ -82,6 +82,7 @@ def init_app(app: Flask) -> None:
     )
     login_manager.init_app(app)
     login_manager.login_view = "backoffice.login"
+    login_manager.login_message = None  # the login page says it itself
     login_manager.user_loader(_load_user)
     app.extensions["portal.mail_renderer"] = JinjaMailRenderer(app.config["ORGANISATION_NAME"])
     from portal import outbox

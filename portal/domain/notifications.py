@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from portal.domain.mail import Links, MailRenderer
-from portal.models import Signal
+from portal.domain.tokens import issue_status_token
+from portal.models import Signal, SignalEvent, User
 from portal.outbox import queue_mail
 
 
@@ -61,3 +62,41 @@ def status_link(
         "status_link", signal.locale, signal=signal, status_url=ctx.links.status(token)
     )
     queue_mail(session, purpose="status_link", recipient=recipient, mail=mail, signal_id=signal.id)
+
+
+def public_update(session: Session, signal: Signal, event: SignalEvent, ctx: MailContext) -> None:
+    """Every public step reaches a resident who left an address, with a working link."""
+    reporter = signal.reporter
+    if reporter is None or not reporter.email:
+        return
+    token = issue_status_token(session, signal)
+    mail = ctx.renderer.render(
+        "public_update",
+        signal.locale,
+        signal=signal,
+        event=event,
+        status_url=ctx.links.status(token),
+    )
+    queue_mail(
+        session,
+        purpose=f"public_{event.kind}",
+        recipient=reporter.email,
+        mail=mail,
+        signal_id=signal.id,
+    )
+
+
+def owner_assigned(
+    session: Session, signal: Signal, owner: User, reason: str, ctx: MailContext
+) -> None:
+    mail = ctx.renderer.render(
+        "owner_assigned",
+        "nl",
+        signal=signal,
+        owner=owner,
+        reason=reason,
+        signal_url=ctx.links.backoffice_signal(signal.reference),
+    )
+    queue_mail(
+        session, purpose="owner_assigned", recipient=owner.email, mail=mail, signal_id=signal.id
+    )

@@ -14,6 +14,7 @@ from portal.models.signal import (
     SignalTheme,
     StatusToken,
 )
+from portal.models.standard_text import StandardText
 from portal.models.user import Role, User, user_wijken
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "Signal",
     "SignalEvent",
     "SignalTheme",
+    "StandardText",
     "StatusToken",
     "User",
     "Wijk",

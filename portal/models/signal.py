@@ -3,7 +3,7 @@ timeline. Personal data lives only in Reporter, so it can be anonymised in one p
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -38,6 +38,8 @@ class Signal(Base):
     location_flagged: Mapped[bool] = mapped_column(default=False)
 
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # "Vinger aan de pols": the day the owner wants to look at this signal again.
+    follow_up_on: Mapped[date | None] = mapped_column(index=True)
     # The form's one-time key: a second POST of the same form finds this signal again.
     submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     locale: Mapped[str] = mapped_column(String(5), default="nl")

@@ -1,0 +1,10 @@
+"""The staff side: login, inbox, signal detail and actions, admin screens."""
+
+from flask import Blueprint
+
+from portal.backoffice.access import guard
+
+bp = Blueprint("backoffice", __name__, url_prefix="/backoffice")
+bp.before_request(guard)
+
+from portal.backoffice import admin, auth, inbox, signals  # noqa: E402, F401 - registers routes

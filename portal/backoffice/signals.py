@@ -1,0 +1,1 @@
+"""Placeholder: routes are added by the module owner."""

@@ -1,0 +1,236 @@
+"""What an accountmanager does with a signal. Every operation checks the version the user
+saw (so nobody overwrites a colleague's change unseen), writes the timeline and the audit
+record, queues the resident's mail where the step is public, and flushes; the caller commits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy.orm import Session
+
+from portal.domain import audit, workflow
+from portal.domain.notifications import MailContext, owner_assigned, public_update
+from portal.domain.vocabulary import Status
+from portal.models import Buurt, Signal, SignalEvent, User, Wijk
+
+MESSAGE_MAX = 5000
+
+
+class CaseworkError(ValueError):
+    """The action cannot be done as asked; ``code`` says why (the web layer words it)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class StaleSignal(CaseworkError):
+    """Someone else changed the signal after this user loaded it."""
+
+    def __init__(self) -> None:
+        super().__init__("stale")
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: int
+    now: datetime
+
+
+def _check_version(signal: Signal, seen_version: int) -> None:
+    if signal.version != seen_version:
+        raise StaleSignal()
+
+
+def _clean_message(message: str | None, *, required: bool) -> str | None:
+    text = (message or "").strip()
+    if required and not text:
+        raise CaseworkError("message_required")
+    if len(text) > MESSAGE_MAX:
+        raise CaseworkError("message_too_long")
+    return text or None
+
+
+def _touch(signal: Signal, actor: Actor) -> None:
+    signal.updated_at = actor.now
+
+
+def change_status(
+    session: Session,
+    signal: Signal,
+    target: str,
+    *,
+    message: str | None,
+    seen_version: int,
+    actor: Actor,
+    mail: MailContext,
+) -> SignalEvent:
+    _check_version(signal, seen_version)
+    if target not in set(Status) or not workflow.is_allowed(signal.status, target):
+        raise CaseworkError("transition_not_allowed")
+    text = _clean_message(message, required=workflow.needs_message(target))
+    event = SignalEvent(
+        kind="status_changed",
+        is_public=True,
+        from_status=signal.status,
+        to_status=target,
+        message=text,
+        author_id=actor.user_id,
+        created_at=actor.now,
+    )
+    signal.events.append(event)
+    previous, signal.status = signal.status, target
+    _touch(signal, actor)
+    session.flush()
+    audit.record(
+        session,
+        "signal.status_changed",
+        actor_id=actor.user_id,
+        signal_id=signal.id,
+        from_status=previous,
+        to_status=target,
+        message=text,
+    )
+    public_update(session, signal, event, mail)
+    return event
+
+
+def public_reply(
+    session: Session,
+    signal: Signal,
+    *,
+    message: str,
+    seen_version: int,
+    actor: Actor,
+    mail: MailContext,
+) -> SignalEvent:
+    _check_version(signal, seen_version)
+    text = _clean_message(message, required=True)
+    event = SignalEvent(
+        kind="public_message",
+        is_public=True,
+        message=text,
+        author_id=actor.user_id,
+        created_at=actor.now,
+    )
+    signal.events.append(event)
+    _touch(signal, actor)
+    session.flush()
+    audit.record(session, "signal.replied", actor_id=actor.user_id, signal_id=signal.id)
+    public_update(session, signal, event, mail)
+    return event
+
+
+def internal_note(
+    session: Session, signal: Signal, *, message: str, seen_version: int, actor: Actor
+) -> SignalEvent:
+    """Never shown to the resident and never mailed to them."""
+    _check_version(signal, seen_version)
+    text = _clean_message(message, required=True)
+    event = SignalEvent(
+        kind="internal_note",
+        is_public=False,
+        message=text,
+        author_id=actor.user_id,
+        created_at=actor.now,
+    )
+    signal.events.append(event)
+    _touch(signal, actor)
+    session.flush()
+    audit.record(session, "signal.noted", actor_id=actor.user_id, signal_id=signal.id)
+    return event
+
+
+def reassign(
+    session: Session,
+    signal: Signal,
+    *,
+    wijk_code: str | None,
+    buurt_code: str | None,
+    owner_id: int | None,
+    reason: str,
+    seen_version: int,
+    actor: Actor,
+    mail: MailContext,
+) -> SignalEvent:
+    """Moves the signal to another wijk (and buurt) and/or owner; the new owner is mailed."""
+    _check_version(signal, seen_version)
+    text = _clean_message(reason, required=True)
+    if wijk_code is not None and session.get(Wijk, wijk_code) is None:
+        raise CaseworkError("unknown_wijk")
+    buurt = session.get(Buurt, buurt_code) if buurt_code else None
+    if buurt_code and (buurt is None or (wijk_code and buurt.wijk_code != wijk_code)):
+        raise CaseworkError("unknown_buurt")
+    owner = session.get(User, owner_id) if owner_id is not None else None
+    if owner_id is not None and (owner is None or not owner.active or owner.role == "management"):
+        raise CaseworkError("unknown_owner")
+
+    before = {"wijk": signal.wijk_code, "buurt": signal.buurt_code, "owner_id": signal.owner_id}
+    new_wijk = buurt.wijk_code if buurt is not None else wijk_code
+    # Relationships, not bare codes: the mail below must name the new wijk, not the old one.
+    if new_wijk is not None and new_wijk != signal.wijk_code:
+        signal.wijk = session.get(Wijk, new_wijk)
+        signal.buurt = buurt
+        signal.location_flagged = False
+    elif buurt is not None:
+        signal.buurt = buurt
+    owner_changed = owner is not None and owner.id != signal.owner_id
+    if owner is not None:
+        signal.owner_id = owner.id
+        signal.owner = owner
+    after = {"wijk": signal.wijk_code, "buurt": signal.buurt_code, "owner_id": signal.owner_id}
+    if after == before:
+        raise CaseworkError("nothing_changed")
+
+    event = SignalEvent(
+        kind="reassigned",
+        is_public=False,
+        message=text,
+        author_id=actor.user_id,
+        created_at=actor.now,
+    )
+    signal.events.append(event)
+    _touch(signal, actor)
+    session.flush()
+    audit.record(
+        session,
+        "signal.reassigned",
+        actor_id=actor.user_id,
+        signal_id=signal.id,
+        before=before,
+        after=after,
+        reason=text,
+    )
+    if owner_changed and owner is not None:
+        owner_assigned(session, signal, owner, text, mail)
+    return event
+
+
+def set_follow_up(
+    session: Session,
+    signal: Signal,
+    *,
+    on: date | None,
+    seen_version: int,
+    actor: Actor,
+) -> None:
+    _check_version(signal, seen_version)
+    if on is not None and on < actor.now.date():
+        raise CaseworkError("date_in_past")
+    previous, signal.follow_up_on = signal.follow_up_on, on
+    _touch(signal, actor)
+    session.flush()
+    audit.record(
+        session,
+        "signal.follow_up_set",
+        actor_id=actor.user_id,
+        signal_id=signal.id,
+        before=previous.isoformat() if previous else None,
+        after=on.isoformat() if on else None,
+    )
+
+
+def record_contact_view(session: Session, signal: Signal, actor: Actor) -> None:
+    """Who looked at a resident's contact details, and when (AVG accountability)."""
+    audit.record(session, "reporter.viewed", actor_id=actor.user_id, signal_id=signal.id)

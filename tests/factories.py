@@ -1,0 +1,79 @@
+"""Making test data through the real domain operations (never by hand-written rows)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from portal.domain.geography import default_geography
+from portal.domain.intake import IntakeSettings, ReporterInput, Submission, submit_signal
+from portal.domain.mail import Links
+from portal.domain.notifications import MailContext
+from portal.domain.routing import LocationInput
+from portal.domain.vocabulary import Kind, Theme
+from portal.extensions import db
+from portal.seeding import DEMO_PASSWORD, demo_email
+
+ANNA = demo_email("Anna de Vries")  # accountmanager Zuidwest (WK040203)
+SANNE = demo_email("Sanne Bakker")  # accountmanager Centrum (WK040201)
+EVA = demo_email("Eva de Boer")  # general inbox
+ADMIN = demo_email("Beheerder Wijkzaken")
+MANAGEMENT = demo_email("Marco Hendriks")
+KERKELANDEN = "BU04020304"
+SINT_VITUSBUURT = "BU04020103"
+
+
+def intake_settings(app: Flask) -> IntakeSettings:
+    return IntakeSettings(
+        geography=default_geography(),
+        mail=MailContext(
+            renderer=app.extensions["portal.mail_renderer"],
+            links=Links(app.config["PUBLIC_BASE_URL"] or "http://portal.test"),
+            response_working_days=app.config["RESPONSE_WORKING_DAYS"],
+        ),
+        reference_prefix=app.config["REFERENCE_PREFIX"],
+        now=datetime.now(UTC),
+    )
+
+
+def make_signal(
+    app: Flask,
+    *,
+    buurt: str | None = KERKELANDEN,
+    kind: Kind = Kind.KNELPUNT,
+    themes: tuple[Theme, ...] = (Theme.SCHOON,),
+    title: str = "Afval bij de glasbak",
+    description: str = "Er ligt al dagen afval naast de glasbak op de hoek.",
+    email: str | None = "bewoner@example.nl",
+    name: str | None = "Jan Jansen",
+    phone: str | None = None,
+) -> tuple[str, str]:
+    """A signal submitted through the intake operation; returns (reference, status token)."""
+    with app.app_context():
+        result = submit_signal(
+            db.session,
+            Submission(
+                kind=kind,
+                themes=list(themes),
+                title=title,
+                description=description,
+                location=LocationInput(buurt_code=buurt),
+                reporter=ReporterInput(name=name, email=email, phone=phone, may_contact=True),
+            ),
+            intake_settings(app),
+        )
+        db.session.commit()
+        return result.signal.reference, result.status_token
+
+
+def login(client: FlaskClient, email: str, password: str = DEMO_PASSWORD) -> FlaskClient:
+    from tests.conftest import csrf_token
+
+    token = csrf_token(client, "/backoffice/login")
+    response = client.post(
+        "/backoffice/login", data={"csrf_token": token, "email": email, "password": password}
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    return client
