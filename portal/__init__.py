@@ -14,8 +14,8 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
 
     from portal import cli, extensions, views_common
     from portal import config as portal_config
-    from portal.paths import resource_dir
     from portal.backoffice import bp as backoffice_bp
+    from portal.paths import resource_dir
     from portal.public import bp as public_bp
 
     app = Flask(
