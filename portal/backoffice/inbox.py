@@ -1,13 +1,61 @@
-"""Placeholder until the inbox lands: the endpoints other pages link to."""
+"""The inbox: 'Mijn signalen' and 'Alle signalen', with filters that live in the URL."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from flask import current_app, render_template, request, url_for
+from flask_login import current_user
+
 from portal.backoffice import bp
 from portal.backoffice.access import STAFF_ROLES, roles_required
+from portal.domain.inbox import (
+    NONE,
+    SORTS,
+    Deadlines,
+    InboxFilter,
+    default_scope,
+    filter_options,
+    search_signals,
+)
+from portal.domain.vocabulary import Kind, Status, Theme
+from portal.extensions import db
+
+DETAIL_ENDPOINT = "backoffice.signal_detail"
 
 
 @bp.get("/")
 @bp.get("/signalen")
 @roles_required(*STAFF_ROLES)
 def inbox():  # type: ignore[no-untyped-def]
-    return "inbox"
+    user = current_user._get_current_object()
+    flt = InboxFilter.from_args(request.args, default_scope=default_scope(user))
+    config = current_app.config
+    tz = ZoneInfo(config["BABEL_DEFAULT_TIMEZONE"])
+    deadlines = Deadlines.at(datetime.now(UTC), config["RESPONSE_WORKING_DAYS"], tz)
+    result = search_signals(
+        db.session, user, flt, config["BACKOFFICE_PAGE_SIZE"], deadlines=deadlines
+    )
+    return render_template(
+        "backoffice/inbox.html",
+        nav=flt.scope,
+        flt=flt,
+        result=result,
+        options=filter_options(db.session),
+        statuses=list(Status),
+        kinds=list(Kind),
+        themes=list(Theme),
+        sorts=SORTS,
+        none_value=NONE,
+        inbox_url=lambda **changes: url_for("backoffice.inbox", **flt.to_args(**changes)),
+        signal_url=_signal_url,
+    )
+
+
+def _signal_url(reference: str) -> str:
+    """The signal page; a plain path while its view is not registered yet."""
+    if DETAIL_ENDPOINT in current_app.view_functions:
+        return url_for(DETAIL_ENDPOINT, reference=reference)
+    return f"/backoffice/signalen/{quote(reference)}"

@@ -6,15 +6,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from portal.domain import audit, workflow
+from portal.domain.intake import load_routing_rules
 from portal.domain.notifications import MailContext, owner_assigned, public_update
+from portal.domain.routing import choose_owner
 from portal.domain.vocabulary import Status
 from portal.models import Buurt, Signal, SignalEvent, User, Wijk
 
 MESSAGE_MAX = 5000
+# "Today" for a follow-up date is today in Hilversum, not in UTC.
+LOCAL_TIMEZONE = ZoneInfo("Europe/Amsterdam")
 
 
 class CaseworkError(ValueError):
@@ -56,6 +61,19 @@ def _touch(signal: Signal, actor: Actor) -> None:
     signal.updated_at = actor.now
 
 
+def check_status_change(signal: Signal, target: str, message: str | None) -> str | None:
+    """The checks of ``change_status`` without changing anything (for a preview): raises
+    CaseworkError, returns the cleaned message."""
+    if target not in set(Status) or not workflow.is_allowed(signal.status, target):
+        raise CaseworkError("transition_not_allowed")
+    return _clean_message(message, required=workflow.needs_message(target))
+
+
+def check_reply(message: str | None) -> str:
+    """The checks of ``public_reply`` without changing anything (for a preview)."""
+    return _clean_message(message, required=True) or ""  # required: never empty here
+
+
 def change_status(
     session: Session,
     signal: Signal,
@@ -67,9 +85,7 @@ def change_status(
     mail: MailContext,
 ) -> SignalEvent:
     _check_version(signal, seen_version)
-    if target not in set(Status) or not workflow.is_allowed(signal.status, target):
-        raise CaseworkError("transition_not_allowed")
-    text = _clean_message(message, required=workflow.needs_message(target))
+    text = check_status_change(signal, target, message)
     event = SignalEvent(
         kind="status_changed",
         is_public=True,
@@ -106,7 +122,7 @@ def public_reply(
     mail: MailContext,
 ) -> SignalEvent:
     _check_version(signal, seen_version)
-    text = _clean_message(message, required=True)
+    text = check_reply(message)
     event = SignalEvent(
         kind="public_message",
         is_public=True,
@@ -168,13 +184,18 @@ def reassign(
 
     before = {"wijk": signal.wijk_code, "buurt": signal.buurt_code, "owner_id": signal.owner_id}
     new_wijk = buurt.wijk_code if buurt is not None else wijk_code
-    # Relationships, not bare codes: the mail below must name the new wijk, not the old one.
+    # Relationships, so the mail below names the new wijk, and the codes as well: a
+    # relationship sets its foreign key only at flush, and ``after`` is read before that.
     if new_wijk is not None and new_wijk != signal.wijk_code:
-        signal.wijk = session.get(Wijk, new_wijk)
-        signal.buurt = buurt
+        if owner is None:
+            # Moved to another wijk without naming an owner: it lands in that wijk's inbox.
+            rule_owner_id, _general = choose_owner(load_routing_rules(session), new_wijk)
+            owner = session.get(User, rule_owner_id) if rule_owner_id is not None else None
+        signal.wijk, signal.wijk_code = session.get(Wijk, new_wijk), new_wijk
+        signal.buurt, signal.buurt_code = buurt, buurt.code if buurt is not None else None
         signal.location_flagged = False
     elif buurt is not None:
-        signal.buurt = buurt
+        signal.buurt, signal.buurt_code = buurt, buurt.code
     owner_changed = owner is not None and owner.id != signal.owner_id
     if owner is not None:
         signal.owner_id = owner.id
@@ -216,8 +237,11 @@ def set_follow_up(
     actor: Actor,
 ) -> None:
     _check_version(signal, seen_version)
-    if on is not None and on < actor.now.date():
+    if on is not None and on < actor.now.astimezone(LOCAL_TIMEZONE).date():
         raise CaseworkError("date_in_past")
+    if on == signal.follow_up_on:
+        # A no-op would still bump the version and make a colleague's save stale for nothing.
+        raise CaseworkError("nothing_changed")
     previous, signal.follow_up_on = signal.follow_up_on, on
     _touch(signal, actor)
     session.flush()

@@ -1,4 +1,7 @@
-"""Staff accounts: creating them and checking their passwords."""
+"""Staff accounts: creating, changing and deactivating them, and checking their passwords.
+
+Accounts are never deleted: signals, timeline steps and audit records point at them, so a
+person who leaves is deactivated (cannot log in, keeps their history)."""
 
 from __future__ import annotations
 
@@ -9,13 +12,82 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.domain import audit
-from portal.models import Role, User, Wijk
+from portal.domain.vocabulary import CLOSED_STATUSES
+from portal.models import RoutingRule, Signal, User, Wijk
+from portal.models.user import Role
 
 MIN_PASSWORD_LENGTH = 12
+NAME_MAX = 200
+EMAIL_MAX = 320
+# Roles that may own signals (and so routing rules); management only reads.
+OWNER_ROLES = frozenset({Role.ACCOUNTMANAGER, Role.ADMIN})
 
 
 class UserError(ValueError):
-    """The account cannot be created as asked; the message says why (in Dutch)."""
+    """The account cannot be changed as asked. ``code`` says why for the web layer (which
+    words it in the user's language); ``str(error)`` is a Dutch sentence for the CLI.
+    ``details`` holds what the sentence needs (unknown wijk codes, routing scopes, ...)."""
+
+    def __init__(self, code: str, message: str, **details: object) -> None:
+        super().__init__(message)
+        self.code = code
+        self.details = details
+
+
+def _clean_email(email: str) -> str:
+    email = email.strip().lower()
+    local, at, domain = email.partition("@")
+    if not (at and local and "." in domain) or any(c.isspace() for c in email):
+        raise UserError("email_invalid", f"{email!r} is geen geldig e-mailadres.")
+    if len(email) > EMAIL_MAX:
+        raise UserError("email_invalid", "Het e-mailadres is te lang.")
+    return email
+
+
+def _clean_name(name: str) -> str:
+    name = " ".join(name.split())
+    if not name:
+        raise UserError("name_required", "Vul een naam in.")
+    if len(name) > NAME_MAX:
+        raise UserError("name_too_long", f"De naam mag hoogstens {NAME_MAX} tekens hebben.")
+    return name
+
+
+def _check_role(role: str) -> None:
+    if role not in set(Role):
+        raise UserError("unknown_role", f"Onbekende rol {role!r}; kies uit {', '.join(Role)}.")
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserError(
+            "password_too_short",
+            f"Het wachtwoord moet minstens {MIN_PASSWORD_LENGTH} tekens hebben.",
+            min_length=MIN_PASSWORD_LENGTH,
+        )
+
+
+def _check_email_free(session: Session, email: str, user_id: int | None = None) -> None:
+    query = select(User.id).where(func.lower(User.email) == email)
+    if user_id is not None:
+        query = query.where(User.id != user_id)
+    if session.scalar(query) is not None:
+        raise UserError(
+            "email_taken", f"Er bestaat al een account met e-mailadres {email}.", email=email
+        )
+
+
+def _wijken(session: Session, wijk_codes: Sequence[str]) -> list[Wijk]:
+    codes = list(dict.fromkeys(wijk_codes))
+    wijken = [session.get(Wijk, code) for code in codes]
+    unknown = [code for code, wijk in zip(codes, wijken, strict=True) if wijk is None]
+    if unknown:
+        raise UserError(
+            "unknown_wijk",
+            f"Onbekende wijkcode(s): {', '.join(unknown)}. Draai eerst `seed wijken`.",
+            codes=unknown,
+        )
+    return sorted((w for w in wijken if w is not None), key=lambda w: w.code)
 
 
 def create_user(
@@ -28,28 +100,122 @@ def create_user(
     wijk_codes: Sequence[str] = (),
     actor_id: int | None = None,
 ) -> User:
-    email = email.strip().lower()
-    if role not in set(Role):
-        raise UserError(f"Onbekende rol {role!r}; kies uit {', '.join(Role)}.")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(f"Het wachtwoord moet minstens {MIN_PASSWORD_LENGTH} tekens hebben.")
-    if session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
-        raise UserError(f"Er bestaat al een account met e-mailadres {email}.")
-    wijken = [session.get(Wijk, code) for code in wijk_codes]
-    unknown = [code for code, wijk in zip(wijk_codes, wijken, strict=True) if wijk is None]
-    if unknown:
-        raise UserError(f"Onbekende wijkcode(s): {', '.join(unknown)}. Draai eerst `seed wijken`.")
+    email = _clean_email(email)
+    name = _clean_name(name)
+    _check_role(role)
+    _check_password(password)
+    _check_email_free(session, email)
+    wijken = _wijken(session, wijk_codes)
     user = User(
         email=email,
-        name=name.strip(),
+        name=name,
         role=role,
         password_hash=generate_password_hash(password),
-        wijken=[w for w in wijken if w is not None],
+        wijken=wijken,
     )
     session.add(user)
     session.flush()
-    audit.record(session, "user.created", actor_id=actor_id, user_id=user.id, role=role)
+    audit.record(
+        session,
+        "user.created",
+        actor_id=actor_id,
+        user_id=user.id,
+        role=role,
+        wijken=[w.code for w in wijken],
+    )
     return user
+
+
+def routing_scopes_of(session: Session, user_id: int) -> list[str]:
+    """The routing rules (wijk codes or the general inbox) this user is the owner of."""
+    return list(
+        session.scalars(
+            select(RoutingRule.scope)
+            .where(RoutingRule.owner_id == user_id)
+            .order_by(RoutingRule.scope)
+        )
+    )
+
+
+def open_signal_count(session: Session, user_id: int) -> int:
+    """How many open signals this user owns (worth handing over before deactivating)."""
+    closed = [s.value for s in CLOSED_STATUSES]
+    return (
+        session.scalar(
+            select(func.count(Signal.id)).where(
+                Signal.owner_id == user_id, Signal.status.not_in(closed)
+            )
+        )
+        or 0
+    )
+
+
+def update_user(
+    session: Session,
+    user: User,
+    *,
+    name: str,
+    email: str,
+    role: str,
+    wijk_codes: Sequence[str],
+    active: bool,
+    actor_id: int,
+) -> User:
+    """Changes an account. An admin cannot deactivate or demote themselves (so there is
+    always an admin left), and the owner of a routing rule stays someone who can own
+    signals: hand the wijk or the general inbox over first, so no signal lands nowhere."""
+    email = _clean_email(email)
+    name = _clean_name(name)
+    _check_role(role)
+    _check_email_free(session, email, user.id)
+    wijken = _wijken(session, wijk_codes)
+    if user.id == actor_id and (not active or role != Role.ADMIN):
+        raise UserError(
+            "self_lockout",
+            "U kunt uw eigen account niet deactiveren en uzelf de rol beheerder niet afnemen.",
+        )
+    if not active or role not in OWNER_ROLES:
+        scopes = routing_scopes_of(session, user.id)
+        if scopes:
+            raise UserError(
+                "owns_routing",
+                f"Deze persoon is eigenaar in de routering ({', '.join(scopes)}). "
+                "Wijs daar eerst iemand anders aan.",
+                scopes=scopes,
+            )
+
+    before = {
+        "name": user.name,
+        "email": user.email,
+        "role": user.role,
+        "wijken": [w.code for w in user.wijken],
+        "active": user.active,
+    }
+    user.name, user.email, user.role, user.active = name, email, role, active
+    user.wijken = wijken
+    after = {
+        "name": user.name,
+        "email": user.email,
+        "role": user.role,
+        "wijken": [w.code for w in wijken],
+        "active": user.active,
+    }
+    changes = {key: [before[key], after[key]] for key in before if before[key] != after[key]}
+    if "active" in changes:
+        action = "user.reactivated" if active else "user.deactivated"
+    else:
+        action = "user.updated"
+    session.flush()
+    audit.record(session, action, actor_id=actor_id, user_id=user.id, changes=changes)
+    return user
+
+
+def set_password(session: Session, user: User, password: str, actor_id: int | None) -> None:
+    _check_password(password)
+    user.password_hash = generate_password_hash(password)
+    session.flush()
+    # Never the password or its hash in the audit trail.
+    audit.record(session, "user.password_set", actor_id=actor_id, user_id=user.id)
 
 
 def verify_password(user: User, password: str) -> bool:
