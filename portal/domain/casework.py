@@ -61,6 +61,22 @@ def _touch(signal: Signal, actor: Actor) -> None:
     signal.updated_at = actor.now
 
 
+def _add_event(
+    session: Session, signal: Signal, actor: Actor, kind: str, *, public: bool, **fields: object
+) -> SignalEvent:
+    """A timeline step by this actor; touching the signal bumps its version for everyone."""
+    event = SignalEvent(
+        kind=kind, is_public=public, author_id=actor.user_id, created_at=actor.now, **fields
+    )
+    # Loading the timeline must not flush the caller's change on its own: one UPDATE, one
+    # version step per action.
+    with session.no_autoflush:
+        signal.events.append(event)
+    _touch(signal, actor)
+    session.flush()
+    return event
+
+
 def check_status_change(signal: Signal, target: str, message: str | None) -> str | None:
     """The checks of ``change_status`` without changing anything (for a preview): raises
     CaseworkError, returns the cleaned message."""
@@ -86,19 +102,17 @@ def change_status(
 ) -> SignalEvent:
     _check_version(signal, seen_version)
     text = check_status_change(signal, target, message)
-    event = SignalEvent(
-        kind="status_changed",
-        is_public=True,
-        from_status=signal.status,
+    previous, signal.status = signal.status, target
+    event = _add_event(
+        session,
+        signal,
+        actor,
+        "status_changed",
+        public=True,
+        from_status=previous,
         to_status=target,
         message=text,
-        author_id=actor.user_id,
-        created_at=actor.now,
     )
-    signal.events.append(event)
-    previous, signal.status = signal.status, target
-    _touch(signal, actor)
-    session.flush()
     audit.record(
         session,
         "signal.status_changed",
@@ -123,16 +137,7 @@ def public_reply(
 ) -> SignalEvent:
     _check_version(signal, seen_version)
     text = check_reply(message)
-    event = SignalEvent(
-        kind="public_message",
-        is_public=True,
-        message=text,
-        author_id=actor.user_id,
-        created_at=actor.now,
-    )
-    signal.events.append(event)
-    _touch(signal, actor)
-    session.flush()
+    event = _add_event(session, signal, actor, "public_message", public=True, message=text)
     audit.record(session, "signal.replied", actor_id=actor.user_id, signal_id=signal.id)
     public_update(session, signal, event, mail)
     return event
@@ -144,16 +149,7 @@ def internal_note(
     """Never shown to the resident and never mailed to them."""
     _check_version(signal, seen_version)
     text = _clean_message(message, required=True)
-    event = SignalEvent(
-        kind="internal_note",
-        is_public=False,
-        message=text,
-        author_id=actor.user_id,
-        created_at=actor.now,
-    )
-    signal.events.append(event)
-    _touch(signal, actor)
-    session.flush()
+    event = _add_event(session, signal, actor, "internal_note", public=False, message=text)
     audit.record(session, "signal.noted", actor_id=actor.user_id, signal_id=signal.id)
     return event
 
@@ -204,16 +200,7 @@ def reassign(
     if after == before:
         raise CaseworkError("nothing_changed")
 
-    event = SignalEvent(
-        kind="reassigned",
-        is_public=False,
-        message=text,
-        author_id=actor.user_id,
-        created_at=actor.now,
-    )
-    signal.events.append(event)
-    _touch(signal, actor)
-    session.flush()
+    event = _add_event(session, signal, actor, "reassigned", public=False, message=text)
     audit.record(
         session,
         "signal.reassigned",
