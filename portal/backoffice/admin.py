@@ -54,20 +54,6 @@ from portal.domain.vocabulary import KIND_NAMES, STATUS_LABELS
 from portal.extensions import db
 from portal.models import GENERAL_INBOX, Buurt, Role, RoutingRule, StandardText, User, Wijk
 
-# Radio and checkbox groups: the error summary links to their first option.
-GROUP_FIELDS = frozenset({"role", "wijken"})
-
-
-def _summary(form: Form) -> list[tuple[str, str]]:
-    """(anchor, message) pairs for the error summary, in the order of the fields."""
-    summary: list[tuple[str, str]] = []
-    for field in form:
-        if field.name.endswith("csrf_token"):
-            continue
-        anchor = f"{field.id}-0" if field.short_name in GROUP_FIELDS else field.id
-        summary += [(anchor, str(message)) for message in field.errors]
-    return summary
-
 
 def _add_error(field: Field, message: str) -> None:
     field.errors = [*field.errors, message]
@@ -148,9 +134,9 @@ def _user_error(form: NewUserForm | EditUserForm, error: UserError) -> None:
 
 
 def _render_users_form(template: str, form: Form, status: int, **context: Any) -> Any:
-    errors = _summary(form)
+    errors = form.error_summary()
     for extra in context.get("extra_forms", ()):
-        errors += _summary(extra)
+        errors += extra.error_summary()
     return (
         render_template(
             template,
@@ -419,7 +405,7 @@ def admin_routing():  # type: ignore[no-untyped-def]
             form=form,
             rows=rows,
             general=general,
-            errors=_summary(form),
+            errors=form.error_summary(),
             nav="admin",
         ),
         status,
@@ -471,7 +457,7 @@ def _text_form_page(form: StandardTextForm, text: StandardText | None, status: i
             form=form,
             text=text,
             placeholders=_placeholder_list(),
-            errors=_summary(form),
+            errors=form.error_summary(),
             nav="admin",
         ),
         status,
@@ -578,7 +564,7 @@ def _render_wijken(bound: tuple[str, str, Form] | None = None, status: int = 200
         }
         for wijk in wijken
     ]
-    errors = _summary(bound[2]) if bound is not None else []
+    errors = bound[2].error_summary() if bound is not None else []
     return (
         render_template(
             "backoffice/admin/wijken.html", sections=sections, errors=errors, nav="admin"

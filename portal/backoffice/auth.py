@@ -39,7 +39,7 @@ def login():  # type: ignore[no-untyped-def]
         error = _("Het e-mailadres of het wachtwoord klopt niet.")
     elif request.args.get("expired"):
         flash(_("U was een tijd niet actief en bent uitgelogd. Log opnieuw in."), "info")
-    errors = [(f.id, str(m)) for f in form if f.name != "csrf_token" for m in f.errors]
+    errors = form.error_summary()
     if error:
         errors.append(("email", error))
     code = 422 if request.method == "POST" else 200

@@ -301,7 +301,7 @@ def _check_form(signal: Signal, name: str, form: VersionedForm):  # type: ignore
     if seen is None or seen != signal.version:
         return _stale(signal, name, form)
     if not valid:
-        return _render(signal, bound=(name, form), errors=_form_errors(form), code=422)
+        return _render(signal, bound=(name, form), errors=form.error_summary(), code=422)
     return None
 
 
@@ -348,16 +348,7 @@ def _refused(signal: Signal, name: str, form: VersionedForm, error: CaseworkErro
 
 def _field_problem(signal: Signal, name: str, form: VersionedForm, problem: FormProblem):  # type: ignore[no-untyped-def]
     problem.field.errors = [*problem.field.errors, problem.message]
-    return _render(signal, bound=(name, form), errors=_form_errors(form), code=422)
-
-
-def _form_errors(form: VersionedForm) -> list[tuple[str, str]]:
-    return [
-        (field.id, str(message))
-        for field in form
-        if field.name not in ("csrf_token", "version")
-        for message in field.errors
-    ]
+    return _render(signal, bound=(name, form), errors=form.error_summary(), code=422)
 
 
 def _explain(signal: Signal, name: str, form: Any, code: str) -> tuple[Field, str]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from flask_wtf import FlaskForm
+from wtforms import RadioField, SelectMultipleField
 
 
 def _without_nul(value: object) -> object:
@@ -20,3 +23,19 @@ class PortalForm(FlaskForm):
             # A new list per binding: the class's own field definitions stay untouched.
             filters = [_without_nul, *(unbound_field.kwargs.get("filters") or ())]
             return unbound_field.bind(form=form, filters=filters, **options)
+
+    def error_summary(
+        self, extra: Mapping[str, Sequence[str]] | None = None
+    ) -> list[tuple[str, str]]:
+        """(anchor, message) pairs in field order for the error summary at the top; a radio
+        or checkbox group is linked through its first option. ``extra`` adds messages the
+        view found (by field name), listed with that field."""
+        summary: list[tuple[str, str]] = []
+        for field in self:
+            if field.type == "CSRFTokenField":
+                continue
+            grouped = isinstance(field, RadioField | SelectMultipleField)
+            anchor = f"{field.id}-0" if grouped else field.id
+            messages = [*(extra or {}).get(field.name, ()), *map(str, field.errors)]
+            summary += [(anchor, message) for message in messages]
+        return summary

@@ -153,7 +153,7 @@ def _render_report(
     general_errors: list[str] | None = None,
 ):  # type: ignore[no-untyped-def]
     wijken = wijken_with_buurten()
-    errors = _error_summary(form, photo_errors, location_errors or [])
+    errors = form.error_summary({"wijk": location_errors or [], "photos": photo_errors})
     errors += [("verstuur", message) for message in general_errors or []]
     return render_template(
         "public/report.html",
@@ -168,26 +168,6 @@ def _render_report(
         max_photos=current_app.config["MAX_PHOTOS"],
         max_mb=max_mb(),
     )
-
-
-FIELD_ANCHORS = {"kind": "kind-0", "themes": "themes-0"}
-
-
-def _error_summary(
-    form: ReportForm, photo_errors: list[str], location_errors: list[str]
-) -> list[tuple[str, str]]:
-    """(anchor, message) pairs in the order the fields appear on the page."""
-    summary: list[tuple[str, str]] = []
-    for field in form:
-        if field.name == "csrf_token":
-            continue
-        if field.name == "wijk":
-            summary += [("wijk", message) for message in location_errors]
-        if field.name == "photos":
-            summary += [("photos", message) for message in photo_errors]
-        anchor = FIELD_ANCHORS.get(field.name, field.id)
-        summary += [(anchor, str(message)) for message in field.errors]
-    return summary
 
 
 def _collect_photos(
@@ -317,9 +297,7 @@ def status_request():  # type: ignore[no-untyped-def]
         # The same answer whether or not they matched: no way to find out who reported what.
         return redirect(url_for(".status_request_sent"), code=303)
     code = 422 if request.method == "POST" else 200
-    errors = [
-        (field.id, str(m)) for field in form if field.name != "csrf_token" for m in field.errors
-    ]
+    errors = form.error_summary()
     return render_template("public/status_request.html", form=form, errors=errors), code
 
 
