@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from portal.domain.geography import default_geography
 from portal.domain.intake import IntakeSettings, ReporterInput, Submission, submit_signal
@@ -14,6 +18,7 @@ from portal.domain.notifications import MailContext
 from portal.domain.routing import LocationInput
 from portal.domain.vocabulary import Kind, Theme
 from portal.extensions import db
+from portal.models import User
 from portal.seeding import DEMO_PASSWORD, demo_email
 
 ANNA = demo_email("Anna de Vries")  # accountmanager Zuidwest (WK040203)
@@ -77,3 +82,17 @@ def login(client: FlaskClient, email: str, password: str = DEMO_PASSWORD) -> Fla
     )
     assert response.status_code == 303, response.get_data(as_text=True)[:500]
     return client
+
+
+@contextmanager
+def db_session(app: Flask) -> Iterator[Session]:
+    """A session of its own (not a request's), to arrange and check what requests stored."""
+    with app.app_context(), app.extensions["portal.db"]() as session:
+        yield session
+
+
+def user_id(app: Flask, email: str) -> int:
+    with db_session(app) as session:
+        found = session.scalar(select(User.id).where(User.email == email))
+        assert found is not None, email
+        return found

@@ -6,8 +6,6 @@ Every test runs on SQLite and on PostgreSQL (the ``app`` fixture)."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
@@ -16,7 +14,6 @@ from flask import Flask, url_for
 from flask.testing import FlaskClient
 from PIL import Image
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 from werkzeug.routing import IntegerConverter, Rule
 
 from portal import create_app
@@ -36,9 +33,11 @@ from tests.factories import (
     KERKELANDEN,
     MANAGEMENT,
     SANNE,
+    db_session,
     intake_settings,
     login,
     make_signal,
+    user_id,
 )
 
 LOGIN = "/backoffice/login"
@@ -50,19 +49,6 @@ SAFE_METHODS = {"GET", "POST"}  # HEAD and OPTIONS follow GET / are answered by 
 
 
 # --- helpers --------------------------------------------------------------------------------
-
-
-@contextmanager
-def db_session(app: Flask) -> Iterator[Session]:
-    with app.app_context(), app.extensions["portal.db"]() as session:
-        yield session
-
-
-def user_id(app: Flask, email: str) -> int:
-    with db_session(app) as session:
-        found = session.scalar(select(User.id).where(User.email == email))
-        assert found is not None, email
-        return found
 
 
 def is_login_redirect(response) -> bool:  # type: ignore[no-untyped-def]

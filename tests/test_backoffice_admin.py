@@ -7,14 +7,11 @@ import html
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from portal.backoffice.access import allowed_roles
 from portal.domain.users import verify_password
@@ -31,7 +28,18 @@ from portal.models import (
 )
 from portal.seeding import DEMO_PASSWORD
 from tests.conftest import csrf_token
-from tests.factories import ADMIN, ANNA, EVA, KERKELANDEN, MANAGEMENT, SANNE, login, make_signal
+from tests.factories import (
+    ADMIN,
+    ANNA,
+    EVA,
+    KERKELANDEN,
+    MANAGEMENT,
+    SANNE,
+    db_session,
+    login,
+    make_signal,
+    user_id,
+)
 
 ZUIDWEST = "WK040203"  # Anna's wijk; Kerkelanden lies in it
 ZUID = "WK040204"
@@ -40,20 +48,6 @@ ERROR_SUMMARY = re.compile(r'<div class="[^"]*portal-error-summary.*?</div>', re
 
 
 # --- helpers --------------------------------------------------------------------------------
-
-
-@contextmanager
-def db_session(app: Flask) -> Iterator[Session]:
-    """A session of its own (not a request's), to arrange and check what requests stored."""
-    with app.app_context(), app.extensions["portal.db"]() as session:
-        yield session
-
-
-def user_id(app: Flask, email: str) -> int:
-    with db_session(app) as session:
-        found = session.scalar(select(User.id).where(User.email == email))
-        assert found is not None, email
-        return found
 
 
 def get_user(app: Flask, email: str) -> User:

@@ -17,7 +17,6 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event, select
-from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from portal.domain import casework
@@ -34,8 +33,10 @@ from tests.factories import (
     MANAGEMENT,
     SANNE,
     SINT_VITUSBUURT,
+    db_session,
     intake_settings,
     login,
+    user_id,
 )
 
 TZ = ZoneInfo("Europe/Amsterdam")
@@ -51,12 +52,6 @@ COUNT_LINK = re.compile(
 
 
 # --- arranging ------------------------------------------------------------------------------
-
-
-@contextmanager
-def db_session(app: Flask) -> Iterator[Session]:
-    with app.app_context(), app.extensions["portal.db"]() as session:
-        yield session
 
 
 def local_noon(days_ago: int) -> datetime:
@@ -133,13 +128,6 @@ def follow_up(app: Flask, reference: str, on: date, *, set_at: datetime | None =
         signal = db.session.scalars(select(Signal).where(Signal.reference == reference)).one()
         casework.set_follow_up(db.session, signal, on=on, seen_version=signal.version, actor=who)
         db.session.commit()
-
-
-def user_id(app: Flask, email: str) -> int:
-    with db_session(app) as session:
-        found = session.scalar(select(User.id).where(User.email == email))
-        assert found is not None
-        return found
 
 
 def give_to(app: Flask, reference: str, email: str) -> None:

@@ -35,7 +35,6 @@ from portal.models import (
     Signal,
     SignalEvent,
     StandardText,
-    User,
 )
 from tests.conftest import csrf_token
 from tests.factories import (
@@ -49,6 +48,7 @@ from tests.factories import (
     intake_settings,
     login,
     make_signal,
+    user_id,
 )
 
 RESIDENT = "bewoner@example.nl"
@@ -143,11 +143,6 @@ def audits(app: Flask, reference: str, action: str) -> list[AuditRecord]:
                 .order_by(AuditRecord.id)
             )
         )
-
-
-def user_id(app: Flask, email: str) -> int:
-    with app.app_context():
-        return db.session.scalar(select(User.id).where(User.email == email))
 
 
 def plain(message: EmailMessage) -> str:

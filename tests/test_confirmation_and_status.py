@@ -17,10 +17,10 @@ from sqlalchemy import select
 
 from portal.models import OutboxMessage, Signal, SignalEvent
 from tests.conftest import csrf_token
+from tests.factories import db_session
 from tests.test_report_form import (
     ANNA,
     EVA,
-    db_session,
     error_summary,
     make_image,
     no_location,

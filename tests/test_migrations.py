@@ -16,7 +16,7 @@ from portal.database import make_engine
 from portal.domain.users import verify_password
 from portal.extensions import db
 from portal.models import Base, Buurt, User, Wijk
-from tests.test_report_form import db_session
+from tests.factories import db_session
 
 TABLES = set(Base.metadata.tables)
 

@@ -16,7 +16,8 @@ from portal import create_app
 from portal.domain.references import format_reference, next_reference
 from portal.extensions import db
 from portal.models import ReferenceCounter, Signal
-from tests.test_report_form import db_session, post_report, submit, valid_form
+from tests.factories import db_session
+from tests.test_report_form import post_report, submit, valid_form
 
 THIS_YEAR = datetime.now(UTC).year
 

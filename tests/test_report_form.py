@@ -11,7 +11,6 @@ import random
 import re
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
@@ -26,6 +25,7 @@ from sqlalchemy.orm import Session
 from portal import create_app
 from portal.extensions import db
 from portal.models import AuditRecord, Signal, SignalEvent, User
+from tests.factories import db_session
 
 ZUIDWEST = "WK040203"
 KERKELANDEN = "BU04020304"
@@ -110,13 +110,6 @@ def submit(client: FlaskClient, data: dict[str, object] | None = None, **kwargs)
     match = re.search(r'class="portal-reference">([A-Z]+-\d{4}-\d{6})<', page)
     assert match, "no reference on the confirmation page"
     return match.group(1)
-
-
-@contextmanager
-def db_session(app: Flask) -> Iterator[Session]:
-    """A session of its own (not the request's), to check what the requests stored."""
-    with app.app_context(), app.extensions["portal.db"]() as session:
-        yield session
 
 
 def signal_count(app: Flask) -> int:
