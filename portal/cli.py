@@ -1,4 +1,4 @@
-"""``flask --app portal ...`` commands: database, seed data, users, outbox."""
+"""``flask --app portal ...`` commands: database, seed data, users, outbox, housekeeping jobs."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ db_cli = AppGroup("db", help="Database schema (Alembic).")
 seed_cli = AppGroup("seed", help="Reference and demo data.")
 users_cli = AppGroup("users", help="Staff accounts.")
 outbox_cli = AppGroup("outbox", help="Queued mail.")
+jobs_cli = AppGroup("jobs", help="Housekeeping (run it from cron, e.g. hourly).")
 
 
 @db_cli.command("upgrade")
@@ -80,7 +81,7 @@ def seed_demo(base_url: str) -> None:
 
 
 def init_app(app: Flask) -> None:
-    for group in (db_cli, seed_cli, users_cli, outbox_cli):
+    for group in (db_cli, seed_cli, users_cli, outbox_cli, jobs_cli):
         app.cli.add_command(group)
     app.cli.add_command(devmail_command)
 
@@ -103,6 +104,24 @@ def users_create(email: str, name: str, role: str, wijken: tuple[str, ...], pass
         raise click.ClickException(str(error)) from None
     db.session.commit()
     click.echo(f"Created {user.role} {user.email} (id {user.id}).")
+
+
+@users_cli.command("reset-2fa")
+@click.option("--email", required=True)
+def users_reset_2fa(email: str) -> None:
+    """Switch off someone's two-step login (lost phone, no recovery codes left)."""
+    from portal.domain import two_factor
+    from portal.domain.login import find_staff
+
+    user = find_staff(db.session, email)
+    if user is None:
+        raise click.ClickException(f"No account with email {email}.")
+    two_factor.reset(db.session, user, actor_id=None)
+    db.session.commit()
+    click.echo(
+        f"Two-step login of {user.email} is off; they were logged out everywhere and set it "
+        "up again at their next login if it is required."
+    )
 
 
 # --- outbox and devmail ---------------------------------------------------------------------
@@ -192,6 +211,23 @@ def outbox_status(error_limit: int) -> None:
 
 
 _STATUSES = {"pending", "sending", "sent", "failed"}
+
+
+@jobs_cli.command("run")
+def jobs_run() -> None:
+    """Run the housekeeping that is due (now: remove photos no signal uses after a day)."""
+    from portal.jobs import JobContext, run_due
+
+    context = JobContext(
+        session=db.session,
+        upload_folder=Path(current_app.config["UPLOAD_FOLDER"]),
+        now=datetime.now(UTC),
+    )
+    results = run_due(context)
+    for result in results:
+        click.echo(f"{result.name}: {result.summary}", err=not result.ok)
+    if not all(result.ok for result in results):
+        raise SystemExit(1)
 
 
 @click.command("devmail")

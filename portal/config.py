@@ -6,14 +6,18 @@ Later wins: built-in defaults -> ``instance/config.py`` -> ``PORTAL_*`` environm
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask
 
 # Only ever fine for development and tests; production refuses to start with it.
 DEFAULT_SECRET_KEY = "dev-only-change-me"
+
+log = logging.getLogger(__name__)
 
 
 class ConfigurationError(RuntimeError):
@@ -27,9 +31,9 @@ def defaults(instance_path: str) -> dict[str, object]:
         "DATABASE_URL": f"sqlite:///{instance / 'portal.sqlite3'}",
         "DATABASE_ECHO": False,
         "UPLOAD_FOLDER": str(instance / "uploads"),
-        # Room for a few photos over the limit, so the form can say which one is too large
-        # instead of failing the whole request.
-        "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
+        # None: MAX_PHOTOS full-size photos plus REQUEST_TEXT_MARGIN for the other fields
+        # (see request_size_limit). Set a number to choose it yourself.
+        "MAX_CONTENT_LENGTH": None,
         "MAX_PHOTOS": 3,
         "MAX_PHOTO_BYTES": 10 * 1024 * 1024,
         "REFERENCE_PREFIX": "HLV",
@@ -82,9 +86,23 @@ def load(app: Flask, overrides: Mapping[str, object] | None) -> None:
         app.config["PORTAL_ENV"] = app.config.pop("ENV")
     if overrides:
         app.config.from_mapping(overrides)
-    if is_production(app):
+    if app.config.get("MAX_CONTENT_LENGTH") is None:
+        app.config["MAX_CONTENT_LENGTH"] = request_size_limit(app)
+    production = is_production(app)
+    app.config["PORTAL_ENV_IS_PRODUCTION"] = production
+    if production:
         app.config["SESSION_COOKIE_SECURE"] = True
         check_production(app)
+
+
+REQUEST_TEXT_MARGIN = 1024 * 1024  # the form's text fields and the multipart overhead
+
+
+def request_size_limit(app: Flask) -> int:
+    """Bytes a request may have: the allowed photos at full size and the form around them.
+    Anything larger is refused (413) before a byte of it is parsed."""
+    photos = int(app.config["MAX_PHOTOS"]) * int(app.config["MAX_PHOTO_BYTES"])
+    return photos + REQUEST_TEXT_MARGIN
 
 
 ENVIRONMENTS = ("production", "development")
@@ -104,11 +122,50 @@ def is_production(app: Flask) -> bool:
     return not (debug or app.config.get("TESTING"))
 
 
+MIN_SECRET_KEY_LENGTH = 32
+# A key typed by a person rather than generated: too few different characters, or words from
+# examples and tutorials. Generated keys (secrets.token_urlsafe(48)) have dozens of both.
+MIN_SECRET_KEY_DISTINCT = 16
+KNOWN_EXAMPLE_WORDS = ("changeme", "secret", "geheim", "example", "password", "wachtwoord")
+
+
+def secret_key_problem(key: object) -> str | None:
+    """Why this SECRET_KEY is unfit for production, or None when it will do."""
+    text = str(key or "")
+    if not text or text == DEFAULT_SECRET_KEY:
+        return "it is not set"
+    if len(text) < MIN_SECRET_KEY_LENGTH:
+        return f"it is shorter than {MIN_SECRET_KEY_LENGTH} characters"
+    if len(set(text)) < MIN_SECRET_KEY_DISTINCT:
+        return "it has too few different characters to be random"
+    lowered = text.lower()
+    if any(word in lowered for word in KNOWN_EXAMPLE_WORDS):
+        return "it contains a word from example configurations"
+    return None
+
+
 def check_production(app: Flask) -> None:
-    key = app.config.get("SECRET_KEY")
-    if not key or key == DEFAULT_SECRET_KEY or len(str(key)) < 24:
+    if problem := secret_key_problem(app.config.get("SECRET_KEY")):
         raise ConfigurationError(
-            "Refusing to start in production without a strong SECRET_KEY: "
-            "set PORTAL_SECRET_KEY to a random value of at least 24 characters "
-            '(python -c "import secrets; print(secrets.token_urlsafe(48))").'
+            f"Refusing to start in production with this SECRET_KEY: {problem}. Set "
+            f"PORTAL_SECRET_KEY to a random value of at least {MIN_SECRET_KEY_LENGTH} "
+            'characters (python -c "import secrets; print(secrets.token_urlsafe(48))").'
+        )
+    base_url = str(app.config.get("PUBLIC_BASE_URL") or "")
+    host = urlsplit(base_url).hostname
+    if not host or urlsplit(base_url).scheme not in {"https", "http"}:
+        raise ConfigurationError(
+            "Refusing to start in production without PUBLIC_BASE_URL: set "
+            "PORTAL_PUBLIC_BASE_URL to the address residents use, e.g. "
+            "https://wijkzaken.hilversum.nl. Links in mail are made from it, never from the "
+            "Host header of a request."
+        )
+    # Requests for any other host are refused (400), so a forged Host header reaches nothing.
+    if not app.config.get("TRUSTED_HOSTS"):
+        app.config["TRUSTED_HOSTS"] = [host]
+    if str(app.config.get("RATELIMIT_STORAGE_URI", "")).startswith("memory://"):
+        log.warning(
+            "Rate limits are kept in memory: every worker process counts on its own, so with "
+            "several gunicorn workers each limit is multiplied by their number. Set "
+            "PORTAL_RATELIMIT_STORAGE_URI=redis://HOST:6379 when more than one process serves."
         )

@@ -91,9 +91,14 @@ def init_app(app: Flask) -> None:
 
 
 def _load_user(user_id: str):  # type: ignore[no-untyped-def]
+    """The logged-in user, checked on every request: an account that was deactivated, or
+    whose sessions were ended (logout, new password, ...) since this one began, is nobody."""
+    from portal.backoffice.access import SESSION_EPOCH
     from portal.models import User
 
-    if not user_id.isdigit():
+    if not user_id.isdigit() or len(user_id) > 12:
         return None
     user = db.session.get(User, int(user_id))
-    return user if user is not None and user.active else None
+    if user is None or not user.active or session.get(SESSION_EPOCH) != user.session_epoch:
+        return None
+    return user

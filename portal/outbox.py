@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import and_, inspect, or_, select, update
 from sqlalchemy.orm import Session
 
-from portal.domain.mail import RenderedMail
+from portal.domain.mail import RenderedMail, redact_secret_links
 from portal.models import OutboxMessage, utcnow
 
 if TYPE_CHECKING:  # this module is used outside Flask too (domain, workers)
@@ -37,6 +37,9 @@ DELIVERY_MODES = ("sync", "thread", "off")
 CLAIM_DURATION = timedelta(minutes=5)
 MAX_RETRY_DELAY = timedelta(hours=6)
 MAX_ERROR_LENGTH = 2000
+# Mail that failed for good is kept whole this long (someone may resend it by hand), then
+# only with its secret links redacted (``jobs run``).
+FAILED_MAIL_RETENTION = timedelta(days=30)
 
 SessionFactory = Callable[[], Session]
 Send = Callable[[OutboxMessage], None]
@@ -211,7 +214,15 @@ def _deliver_one(
                 text,
             )
         return not isinstance(error, ServerUnavailable)
-    _settle(session_factory, message, status="sent", sent_at=clock())
+    # Delivered: the copy we keep (shown on the timeline) must not hold a working link.
+    _settle(
+        session_factory,
+        message,
+        status="sent",
+        sent_at=clock(),
+        body_text=redact_secret_links(message.body_text),
+        body_html=redact_secret_links(message.body_html) if message.body_html else None,
+    )
     report.sent += 1
     return True
 
@@ -343,3 +354,21 @@ def init_app(app: Flask) -> None:
 
     event.listen(session_factory, "after_commit", after_commit)
     event.listen(session_factory, "after_transaction_end", after_transaction_end)
+
+
+def redact_failed(session: Session, older_than: datetime) -> int:
+    """Failed mail is kept for a while (someone may resend it by hand); after that only the
+    redacted copy stays. Returns how many messages were redacted."""
+    count = 0
+    for message in session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.status == "failed", OutboxMessage.next_attempt_at < older_than
+        )
+    ):
+        text = redact_secret_links(message.body_text)
+        html = redact_secret_links(message.body_html) if message.body_html else None
+        if (text, html) != (message.body_text, message.body_html):
+            message.body_text, message.body_html = text, html
+            count += 1
+    session.flush()
+    return count

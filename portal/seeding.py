@@ -14,7 +14,7 @@ from portal.domain.users import create_user
 from portal.domain.vocabulary import Kind, Theme
 from portal.models import GENERAL_INBOX, Buurt, Role, RoutingRule, Signal, User, Wijk
 
-DEMO_PASSWORD = "wijkzaken-demo"  # documented in the README; demo data is never for production
+DEMO_PASSWORD = "gooi-en-vecht-demo"  # documented in the README; demo data is never for production
 DEMO_ACCOUNTMANAGERS = {
     "WK040201": "Sanne Bakker",
     "WK040202": "Mohamed el Amrani",

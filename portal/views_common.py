@@ -2,20 +2,36 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, render_template, request
+from typing import Any
+
+from flask import Flask, Response, current_app, render_template, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
+from werkzeug.routing import IntegerConverter, Map
 
 from portal.domain import vocabulary
 from portal.domain.geography import ATTRIBUTION
+from portal.domain.ids import MAX_ID
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in every route: a number past the id columns' range is simply not
+    found (404) instead of an overflow in the database (500)."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 def init_app(app: Flask) -> None:
+    # Before any blueprint adds its routes: a rule binds its converter when it is added.
+    app.url_map.converters["int"] = IdConverter
     app.context_processor(_template_globals)
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(SecurityError, _untrusted_host)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(429, _rate_limited)
 
@@ -33,13 +49,46 @@ def _template_globals() -> dict[str, object]:
     }
 
 
+# Only our own files may run, style or load; nothing may frame us. No 'unsafe-inline':
+# pages have no inline script or style (a browser test fails on any CSP violation).
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: blob:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+# Features the portal never uses are switched off; geolocation stays ours for the map pin.
+PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(self), payment=(), usb=(), serial=(), "
+    "bluetooth=(), magnetometer=(), gyroscope=(), accelerometer=(), interest-cohort=()"
+)
+HSTS = "max-age=63072000; includeSubDomains"
+# Pages with a secret token in the URL, personal data or staff work: never in any cache.
+PRIVATE_PREFIXES = ("/status/", "/melden", "/backoffice")
+
+
 def _security_headers(response: Response) -> Response:
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    # Status links carry a secret token: keep such pages out of shared caches.
-    if request.path.startswith("/status/") or request.path.startswith("/melden"):
-        response.headers.setdefault("Cache-Control", "no-store")
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if current_app.config.get("PORTAL_ENV_IS_PRODUCTION"):
+        headers.setdefault("Strict-Transport-Security", HSTS)
+    # Overrides what a view set, unless that says the same ("private, no-store" on photos).
+    private = request.path.startswith(PRIVATE_PREFIXES)
+    if private and "no-store" not in headers.get("Cache-Control", ""):
+        headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -70,6 +119,11 @@ def _http_error(error: HTTPException) -> tuple[str, int]:
     code = error.code or 500
     title, text = ERROR_TEXTS.get(code, ERROR_TEXTS[500])
     return render_template("errors/error.html", title=title, text=text, code=code), code
+
+
+def _untrusted_host(_error: SecurityError) -> tuple[str, int, dict[str, str]]:
+    # A Host header we do not serve: no URL can be built for it, so no page either.
+    return "400 Bad Request: unknown host\n", 400, {"Content-Type": "text/plain; charset=utf-8"}
 
 
 # A resident whose form was refused must not lose what they typed: the form view re-renders.

@@ -14,7 +14,12 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from portal import create_app
 from portal.extensions import db
 
-pytest_plugins = ["tests.fixtures.databases", "tests.fixtures.mailserver", "tests.fixtures.browser"]
+pytest_plugins = [
+    "tests.fixtures.databases",
+    "tests.fixtures.mailserver",
+    "tests.fixtures.browser",
+    "tests.fixtures.redis",
+]
 
 
 @pytest.fixture

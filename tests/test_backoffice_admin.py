@@ -134,7 +134,28 @@ def owner_of(app: Flask, scope: str) -> int | None:
 # --- users ----------------------------------------------------------------------------------
 
 
-def test_admin_creates_a_user_who_can_then_log_in(app: Flask) -> None:
+def set_password_link(smtp, email: str, before: int = 0) -> str:
+    """The set-password link in the newest mail to ``email``."""
+    mails = [m for m in smtp.wait_for(before + 1)[before:] if email in str(m["To"])]
+    assert mails, f"no mail to {email}"
+    match = re.search(r"/backoffice/wachtwoord/[A-Za-z0-9_-]{20,}", plain_body(mails[-1]))
+    assert match, plain_body(mails[-1])
+    return match.group(0)
+
+
+def plain_body(mail) -> str:  # type: ignore[no-untyped-def]
+    return mail.get_body(("plain",)).get_content()
+
+
+def choose_password(app: Flask, link: str, password: str):  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    token = csrf_token(client, link)
+    return client.post(
+        link, data={"csrf_token": token, "new_password": password, "repeat_password": password}
+    )
+
+
+def test_admin_creates_a_user_who_chooses_a_password_and_logs_in(app: Flask, smtp) -> None:
     client = admin_client(app)
     response = post(
         client,
@@ -144,7 +165,6 @@ def test_admin_creates_a_user_who_can_then_log_in(app: Flask) -> None:
             "email": "Nieuwe.Collega@Hilversum.example",
             "role": "accountmanager",
             "wijken": [ZUIDWEST, ZUID],
-            "password": NEW_PASSWORD,
         },
     )
 
@@ -156,30 +176,19 @@ def test_admin_creates_a_user_who_can_then_log_in(app: Flask) -> None:
     user = get_user(app, "nieuwe.collega@hilversum.example")
     assert (user.name, user.role, user.active) == ("Nieuwe Collega", "accountmanager", True)
     assert [w.code for w in user.wijken] == [ZUIDWEST, ZUID]
-    assert can_log_in(app, "nieuwe.collega@hilversum.example", NEW_PASSWORD)
     [created] = [r for r in audit_records(app, "user.created") if r.details["user_id"] == user.id]
     assert created.actor_id == user_id(app, ADMIN)
 
-
-def test_a_new_user_form_with_errors_comes_back_filled_in(app: Flask) -> None:
-    client = admin_client(app)
-    response = post(
-        client,
-        "/backoffice/beheer/gebruikers/nieuw",
-        {"name": "Kort Wachtwoord", "email": "geen-adres", "wijken": [ZUID], "password": "kort"},
-    )
-
-    assert response.status_code == 422
-    summary = error_summary(response)
-    assert "Vul een geldig e-mailadres in" in summary
-    assert "Kies een rol." in summary
-    assert "minstens 12 tekens" in summary
-    assert 'href="#role-0"' in summary
-    page = response.get_data(as_text=True)
-    assert "<title>Fout: " in page
-    assert 'value="Kort Wachtwoord"' in page
-    assert re.search(r'checked[^>]*value="WK040204"', page)
-    assert "kort" not in re.findall(r'<input[^>]*name="password"[^>]*>', page)[0]
+    # No password yet: nothing logs in, not even an empty one.
+    assert not can_log_in(app, "nieuwe.collega@hilversum.example", "")
+    link = set_password_link(smtp, "nieuwe.collega@hilversum.example")
+    weak = choose_password(app, link, "nieuwecollega1")
+    assert weak.status_code == 422
+    assert "niet uw naam of uw e-mailadres" in weak.get_data(as_text=True)
+    assert choose_password(app, link, NEW_PASSWORD).status_code == 303
+    assert can_log_in(app, "nieuwe.collega@hilversum.example", NEW_PASSWORD)
+    # The link works once.
+    assert app.test_client().get(link).status_code == 404
 
 
 def test_admin_edits_name_role_and_wijken(app: Flask) -> None:
@@ -211,7 +220,7 @@ def test_a_duplicate_email_is_refused(app: Flask, email: str) -> None:
     created = post(
         client,
         "/backoffice/beheer/gebruikers/nieuw",
-        {"name": "Anna Twee", "email": email, "role": "admin", "password": NEW_PASSWORD},
+        {"name": "Anna Twee", "email": email, "role": "admin"},
     )
     assert created.status_code == 422
     assert "Er is al een account met dit e-mailadres." in error_summary(created)
@@ -287,28 +296,53 @@ def test_a_routing_owner_cannot_become_management(app: Flask) -> None:
     assert get_user(app, EVA).role == "accountmanager"
 
 
-def test_admin_sets_a_password(app: Flask) -> None:
+def test_an_admin_reset_sends_a_link_and_ends_the_old_password(app: Flask, smtp) -> None:
+    client = admin_client(app)
+    anna_id = user_id(app, ANNA)
+    anna_browser = app.test_client()
+    assert can_log_in(app, ANNA)
+    from tests.factories import login
+
+    login(anna_browser, ANNA)
+    before = len(smtp.messages)
+    url = f"/backoffice/beheer/gebruikers/{anna_id}/wachtwoord"
+    response = post(client, url, {}, f"/backoffice/beheer/gebruikers/{anna_id}")
+    assert response.status_code == 303
+    assert "krijgt een e-mail met een link" in page_text(client.get(response.headers["Location"]))
+    # At once: the old password is dead and Anna is logged out everywhere.
+    assert not can_log_in(app, ANNA, DEMO_PASSWORD)
+    assert anna_browser.get("/backoffice/").status_code == 302
+    link = set_password_link(smtp, ANNA, before)
+    assert choose_password(app, link, NEW_PASSWORD).status_code == 303
+    assert verify_password(get_user(app, ANNA), NEW_PASSWORD)
+    assert can_log_in(app, ANNA, NEW_PASSWORD)
+    [record] = audit_records(app, "user.password_link_reset")
+    assert record.actor_id == user_id(app, ADMIN)
+    assert record.details == {"user_id": anna_id}  # never a password, hash or token
+
+
+def test_an_expired_or_replaced_link_does_not_work(app: Flask, smtp) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from portal.models import PasswordLink
+
     client = admin_client(app)
     anna_id = user_id(app, ANNA)
     url = f"/backoffice/beheer/gebruikers/{anna_id}/wachtwoord"
     form_page = f"/backoffice/beheer/gebruikers/{anna_id}"
-
-    short = post(client, url, {"password": "te-kort"}, form_page)
-    assert short.status_code == 422
-    assert "minstens 12 tekens" in error_summary(short)
-    assert 'value="Anna de Vries"' in short.get_data(as_text=True)  # the page is whole
-
-    response = post(client, url, {"password": NEW_PASSWORD}, form_page)
-    assert response.status_code == 303
-    assert "Het wachtwoord van Anna de Vries is gewijzigd." in page_text(
-        client.get(response.headers["Location"])
-    )
-    assert verify_password(get_user(app, ANNA), NEW_PASSWORD)
-    assert can_log_in(app, ANNA, NEW_PASSWORD)
-    assert not can_log_in(app, ANNA, DEMO_PASSWORD)
-    [record] = audit_records(app, "user.password_set")
-    assert record.actor_id == user_id(app, ADMIN)
-    assert record.details == {"user_id": anna_id}  # never the password or its hash
+    post(client, url, {}, form_page)
+    first = set_password_link(smtp, ANNA)
+    count = len(smtp.messages)
+    post(client, url, {}, form_page)
+    second = set_password_link(smtp, ANNA, count)
+    assert app.test_client().get(first).status_code == 404  # only the newest works
+    with db_session(app) as session:
+        link = session.scalars(select(PasswordLink)).one()
+        link.expires_at = datetime.now(UTC) - timedelta(minutes=1)
+        session.commit()
+    expired = app.test_client().get(second)
+    assert expired.status_code == 404
+    assert "werkt niet (meer)" in expired.get_data(as_text=True)
 
 
 # --- routing --------------------------------------------------------------------------------
@@ -334,11 +368,11 @@ def test_a_routing_change_sends_new_signals_to_the_new_owner(app: Flask) -> None
     assert record.actor_id == user_id(app, ADMIN)
     assert record.details == {"scope": ZUIDWEST, "from_owner_id": anna_id, "to_owner_id": sanne_id}
 
-    # No owner for a wijk: its new signals go to the general inbox.
+    # No rule for a wijk: its new signals go to the wijk's accountmanager (Anna has Zuidwest).
     assert set_routing(client, **{ZUIDWEST: ""}).status_code == 303
     assert owner_of(app, ZUIDWEST) is None
     third, _ = make_signal(app, buurt=KERKELANDEN, title="Weer afval")
-    assert signal_by_reference(app, third).owner_id == user_id(app, EVA)
+    assert signal_by_reference(app, third).owner_id == anna_id
     assert len(audit_records(app, "routing.removed")) == 1
     # And a rule for it again.
     assert set_routing(client, **{ZUIDWEST: anna_id}).status_code == 303

@@ -6,17 +6,18 @@ mails and sees both steps. axe-core checks every back-office page on the way."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from portal.domain.standard_texts import save_text
 from portal.extensions import db
 from portal.models import User
 from portal.seeding import DEMO_PASSWORD
 from tests.factories import ANNA, SANNE
-from tests.fixtures.browser import LOCALE, assert_accessible
+from tests.fixtures.browser import assert_accessible
 from tests.fixtures.mailserver import SMTPServer
 from tests.test_browser_resident import REFERENCE, fill_report, mail_to, submit
 
@@ -62,11 +63,11 @@ def my_signals(page: Page) -> None:
 
 
 def test_accountmanager_handles_a_new_signal_end_to_end(
-    app: Flask, live_server: str, browser: Browser, smtp: SMTPServer
+    app: Flask, live_server: str, new_page: Callable[..., Page], smtp: SMTPServer
 ) -> None:
     add_standard_text(app)
 
-    resident = browser.new_context(locale=LOCALE).new_page()
+    resident = new_page()
     resident.goto(f"{live_server}/melden")
     fill_report(
         resident,
@@ -80,12 +81,12 @@ def test_accountmanager_handles_a_new_signal_end_to_end(
     assert status_url
 
     # Centrum's accountmanager does not see it among her own signals.
-    sanne = browser.new_context(locale=LOCALE).new_page()
+    sanne = new_page()
     log_in(sanne, live_server, SANNE)
     my_signals(sanne)
     expect(sanne.get_by_role("link", name=reference)).to_have_count(0)
 
-    anna = browser.new_context(locale=LOCALE).new_page()
+    anna = new_page()
     log_in(anna, live_server, ANNA)
     my_signals(anna)
     anna.get_by_role("link", name=reference).click()

@@ -1,19 +1,21 @@
 """A resident in a real browser: report a problem, fix mistakes, follow the status, all pages
-accessible (axe-core, WCAG 2.1 AA) and the form working without JavaScript too."""
+accessible (axe-core, WCAG 2.1 AA) and valid HTML (the Nu checker, at the end of the session),
+and the form working without JavaScript too."""
 
 from __future__ import annotations
 
 import io
 import re
 import time
+from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 from PIL import ExifTags, Image, ImageDraw
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
-from tests.fixtures.browser import LOCALE, assert_accessible
+from tests.fixtures.browser import assert_accessible
 from tests.fixtures.mailserver import SMTPServer
 
 pytestmark = [
@@ -220,23 +222,19 @@ def test_errors_are_summarised_and_nothing_typed_is_lost(
 
 
 def test_the_form_works_without_javascript(
-    browser: Browser, live_server: str, tmp_path: Path
+    new_page: Callable[..., Page], live_server: str, tmp_path: Path
 ) -> None:
-    context = browser.new_context(java_script_enabled=False, locale=LOCALE)
-    try:
-        page = context.new_page()
-        page.goto(f"{live_server}/melden")
-        # report.js would have added the character counter: proof that scripts are off.
-        expect(page.get_by_label("Beschrijving", exact=True)).to_be_visible()
-        expect(page.locator("#description-counter")).to_have_count(0)
-        fill_report(page, description=DESCRIPTION, email=EMAIL, photo=make_photo(tmp_path))
-        submit(page)
-        _reference, status_url = confirmation(page, live_server)
-        page.goto(status_url)
-        expect(page.locator(".portal-status")).to_have_text("Ontvangen")
-        expect(page.get_by_role("img", name="Foto 1 bij uw melding")).to_have_count(1)
-    finally:
-        context.close()
+    page = new_page(java_script_enabled=False)
+    page.goto(f"{live_server}/melden")
+    # report.js would have added the character counter: proof that scripts are off.
+    expect(page.get_by_label("Beschrijving", exact=True)).to_be_visible()
+    expect(page.locator("#description-counter")).to_have_count(0)
+    fill_report(page, description=DESCRIPTION, email=EMAIL, photo=make_photo(tmp_path))
+    submit(page)
+    _reference, status_url = confirmation(page, live_server)
+    page.goto(status_url)
+    expect(page.locator(".portal-status")).to_have_text("Ontvangen")
+    expect(page.get_by_role("img", name="Foto 1 bij uw melding")).to_have_count(1)
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,9 @@ from portal.config import DEFAULT_SECRET_KEY, ConfigurationError
 from portal.extensions import db
 from portal.models import Buurt
 
-STRONG_KEY = "k3y-" + "x" * 44
+# As `secrets.token_urlsafe(48)` makes them (a fixed one, so failures are reproducible).
+STRONG_KEY = "q7Vb2_LmXz9RkT4wYpN8sJd3HfGc6Ae1Uo5Ki0Zr-WtBnMvQx"
+BASE_URL = "https://wijkzaken.hilversum.example"
 
 
 @pytest.fixture
@@ -168,6 +170,7 @@ def test_production_refuses_a_weak_key_from_the_environment(make_app, monkeypatc
 def test_production_starts_with_a_strong_key(make_app, monkeypatch):
     monkeypatch.setenv("PORTAL_ENV", "production")
     monkeypatch.setenv("PORTAL_SECRET_KEY", STRONG_KEY)
+    monkeypatch.setenv("PORTAL_PUBLIC_BASE_URL", BASE_URL)
     app = make_app()
     assert app.config["SECRET_KEY"] == STRONG_KEY
     assert app.config["PORTAL_ENV"] == "production"
@@ -192,6 +195,20 @@ def test_development_and_tests_start_with_the_default_key(make_app, monkeypatch,
     app = make_app(config)
     assert app.config["SECRET_KEY"] == DEFAULT_SECRET_KEY
     assert not app.config.get("SESSION_COOKIE_SECURE")
+
+
+@pytest.mark.parametrize("value", ["0", "false", "False", "no"])
+def test_flask_debug_switched_off_keeps_the_production_gate(make_app, monkeypatch, value):
+    """Mutant: any non-empty FLASK_DEBUG counted as debug. FLASK_DEBUG=0 says "no debug", so
+    with PORTAL_ENV unset this is production: the development key is refused."""
+    from portal.config import is_production
+
+    monkeypatch.setenv("FLASK_DEBUG", value)
+    with pytest.raises(ConfigurationError):
+        make_app()
+    with pytest.raises(ConfigurationError):
+        make_app({"SECRET_KEY": DEFAULT_SECRET_KEY})
+    assert is_production(Flask(__name__)) is True
 
 
 @pytest.mark.parametrize("env", ["prod", "Production", "staging"])

@@ -334,7 +334,8 @@ def test_fresh_link_for_matching_reference_and_email(app, client, smtp, reported
     new_page = fresh.get(new_path)
     assert new_page.status_code == 200
     assert reported["reference"] in new_page.get_data(as_text=True)
-    assert fresh.get(reported["status_path"]).status_code == 200  # ... the old one still works
+    # ... and the old one stops working: whoever else may have it, asking anew locks them out.
+    assert fresh.get(reported["status_path"]).status_code == 404
 
     with db_session(app) as session:
         assert ("status_link", RESIDENT, "sent") in [

@@ -4,6 +4,7 @@ takes ``app`` or ``app_config`` runs on SQLite and on PostgreSQL)."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -26,7 +27,13 @@ from portal.domain.mail import RenderedMail
 from portal.extensions import db
 from portal.mailer import OUTBOX_ID_HEADER, make_sender
 from portal.models import OutboxMessage, utcnow
-from portal.outbox import deliver_due, join_deliveries, queue_mail, retry_delay
+from portal.outbox import (
+    CLAIM_DURATION,
+    deliver_due,
+    join_deliveries,
+    queue_mail,
+    retry_delay,
+)
 from tests.fixtures.databases import free_port
 from tests.fixtures.mailserver import SMTPServer
 
@@ -347,6 +354,65 @@ def test_a_crashed_deliverers_claim_is_taken_over(make_app, smtp: SMTPServer) ->
     assert [(row.status, row.attempts) for row in rows(app)] == [("sent", 2), ("sending", 1)]
 
 
+def test_a_late_deliverer_leaves_the_claim_of_the_one_that_took_over(
+    make_app, smtp: SMTPServer
+) -> None:
+    """Mutant: ``_settle`` without its ``claimed_until`` condition. Deliverer A claims and
+    hangs past its claim; B takes the message over and is still sending when A finally fails.
+    A's late outcome must not be recorded over B's claim (or B's success is lost and the
+    mail goes out yet again)."""
+    app = make_app(OUTBOX_DELIVERY="off")
+    [message_id] = queue(app)
+    factory = app.extensions["portal.db"]
+    send = make_sender(app)
+    start = utcnow()
+    later = start + CLAIM_DURATION + timedelta(minutes=1)
+    a_sending, a_may_finish = threading.Event(), threading.Event()
+    b_sending, b_may_finish = threading.Event(), threading.Event()
+
+    def hung_then_failed(message: OutboxMessage) -> None:
+        a_sending.set()
+        a_may_finish.wait(timeout=60)
+        raise ConnectionError("connection reset after a long wait")
+
+    def slow_but_fine(message: OutboxMessage) -> None:
+        b_sending.set()
+        b_may_finish.wait(timeout=60)
+        send(message)
+
+    reports = {}
+    a = threading.Thread(
+        target=lambda: reports.setdefault("a", deliver_due(factory, hung_then_failed, now=start))
+    )
+    b = threading.Thread(
+        target=lambda: reports.setdefault("b", deliver_due(factory, slow_but_fine, now=later))
+    )
+    try:
+        a.start()
+        assert a_sending.wait(timeout=60)
+        b.start()
+        assert b_sending.wait(timeout=60)
+        [taken_over] = rows(app)
+        b_claim = (taken_over.status, taken_over.claimed_until, taken_over.attempts)
+        assert b_claim == ("sending", later + CLAIM_DURATION, 2)
+
+        a_may_finish.set()
+        a.join(timeout=60)
+        [after_a] = rows(app)
+        assert (after_a.status, after_a.claimed_until, after_a.attempts) == b_claim
+        assert after_a.last_error is None
+    finally:
+        a_may_finish.set()
+        b_may_finish.set()
+        a.join(timeout=60)
+        b.join(timeout=60)
+
+    [row] = rows(app)
+    assert (row.status, row.claimed_until, row.last_error) == ("sent", None, None)
+    assert outbox_ids(smtp) == {message_id: 1}
+    assert deliver(app, now=later + timedelta(days=1)).sent == 0  # nothing left to resend
+
+
 # --- CLI ----------------------------------------------------------------------------------
 
 
@@ -418,3 +484,64 @@ def test_outbox_send_loop_runs_until_sigterm(
     assert output.count("Outbox: sent 1,") == 2
     assert output.splitlines()[-1] == "Stopped."
     assert [row.status for row in rows(app)] == ["sent", "sent"]
+
+
+# --- what is kept of delivered mail (finding 7 of the security review) -----------------------
+
+
+def test_delivered_mail_keeps_no_working_status_link(app, smtp):
+    from portal.domain.mail import REDACTED
+    from portal.domain.tokens import signal_for_token
+    from tests.factories import db_session, make_signal
+
+    reference, _token = make_signal(app)
+    [confirmation] = [m for m in smtp.wait_for(2) if "bewoner@example.nl" in str(m["To"])]
+    sent_body = confirmation.get_body(("plain",)).get_content()
+    [mailed_token] = re.findall(r"/status/([A-Za-z0-9_-]{20,})", sent_body)
+    with db_session(app) as session:
+        rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        assert rows and all(row.status == "sent" for row in rows)
+        for row in rows:
+            assert mailed_token not in row.body_text
+            assert mailed_token not in (row.body_html or "")
+        kept = next(row for row in rows if row.purpose == "confirmation")
+        assert f"/status/{REDACTED}" in kept.body_text
+        assert reference in kept.body_text  # what was said stays readable
+        assert (
+            signal_for_token(session, mailed_token, utcnow()) is not None
+        )  # the resident's link works
+
+
+def test_failed_mail_is_redacted_after_the_retention_period(app, runner):
+    from tests.factories import db_session
+
+    link = "https://portal.test/status/" + "A" * 43
+    with db_session(app) as session:
+        old = OutboxMessage(
+            purpose="status_link",
+            recipient="a@example.nl",
+            subject="s",
+            body_text=link,
+            body_html=f'<a href="{link}">link</a>',
+            status="failed",
+            next_attempt_at=utcnow() - timedelta(days=40),
+        )
+        recent = OutboxMessage(
+            purpose="status_link",
+            recipient="b@example.nl",
+            subject="s",
+            body_text=link,
+            status="failed",
+            next_attempt_at=utcnow() - timedelta(days=1),
+        )
+        session.add_all([old, recent])
+        session.commit()
+        old_id, recent_id = old.id, recent.id
+    result = runner.invoke(args=["jobs", "run"])
+    assert result.exit_code == 0, result.output
+    assert "failed-mail-redaction: 1 failed mail(s)" in result.output
+    with db_session(app) as session:
+        old, recent = session.get(OutboxMessage, old_id), session.get(OutboxMessage, recent_id)
+        assert old is not None and recent is not None
+        assert "A" * 43 not in old.body_text and "A" * 43 not in (old.body_html or "")
+        assert recent.body_text == link

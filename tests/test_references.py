@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import event, insert, select
 
 from portal import create_app
 from portal.domain.references import format_reference, next_reference
@@ -142,3 +142,35 @@ def test_concurrent_submissions_through_the_form_get_unique_references(app: Flas
     with db_session(app) as session:
         stored = session.scalars(select(Signal.reference)).all()
     assert sorted(stored) == sorted(references)
+
+
+def test_a_counter_row_made_meanwhile_by_another_submission_is_used(app: Flask):
+    """Mutant: the first number of a year inserted without ``ON CONFLICT DO NOTHING``.
+
+    The race above catches that on PostgreSQL only: SQLite lets one writer in at a time, so
+    there the loser's UPDATE already sees the winner's row and never reaches the INSERT. Here
+    the state the conflict handling is for is made certain on both: right before our INSERT
+    of the year's counter runs, a competing submission's row (it took number 1) is put in
+    place in the same transaction. We must carry on with number 2, not fail."""
+    year = 2997
+    engine = db.engine(app)
+    competed: list[str] = []
+
+    def competitor_first(conn, _cursor, statement: str, *_args: object) -> None:  # type: ignore[no-untyped-def]
+        if competed or not statement.lstrip().upper().startswith("INSERT INTO REFERENCE_COUNTERS"):
+            return
+        competed.append(statement)
+        conn.execute(insert(ReferenceCounter).values(prefix="HLV", year=year, last_value=1))
+
+    event.listen(engine, "before_cursor_execute", competitor_first)
+    try:
+        with db_session(app) as session:
+            assert next_reference(session, "HLV", year) == format_reference("HLV", year, 2)
+            session.commit()
+    finally:
+        event.remove(engine, "before_cursor_execute", competitor_first)
+    assert competed, "the counter row was never inserted: nothing was tested"
+    with db_session(app) as session:
+        counter = session.get(ReferenceCounter, {"prefix": "HLV", "year": year})
+        assert counter is not None and counter.last_value == 2
+        assert next_reference(session, "HLV", year) == format_reference("HLV", year, 3)

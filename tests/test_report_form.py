@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from portal import create_app
 from portal.extensions import db
 from portal.models import AuditRecord, Signal, SignalEvent, User
+from tests.domain.test_photos import forbid_decoding, tiny_png
 from tests.factories import db_session
 
 ZUIDWEST = "WK040203"
@@ -620,27 +621,45 @@ def test_photo_over_10_mb_is_refused_by_default(app, client):
     assert signal_count(app) == 0
 
 
-def test_four_photos_ask_to_untick_one_and_three_of_them_can_be_sent(app, client):
+def test_four_photos_are_refused_before_any_is_read_and_none_is_kept(app, client, monkeypatch):
+    forbid_decoding(monkeypatch)
     photos = [(make_image("JPEG", (40 + i, 30)), f"foto{i}.jpg") for i in range(4)]
     sent = valid_form()
     response = post_report(client, sent, photos=photos)
 
     page = assert_error(response, "photos", "maximaal 3 foto's")
-    assert "Haal het vinkje weg" in field_error(page, "photos")
+    assert "Kies minder foto's" in field_error(page, "photos")
     state = assert_values_kept(page, sent)
-    kept = state.checked.get("kept_photos", [])
-    assert len(kept) == 4
-    assert [value.partition(":")[2] for value in kept] == [f"foto{i}.jpg" for i in range(4)]
+    assert "kept_photos" not in state.checked
+    assert uploads(app) == []
     assert signal_count(app) == 0
 
-    # The resident unticks the second photo and sends the form again, choosing no new files.
-    submit(client, valid_form(kept_photos=[kept[0], kept[2], kept[3]]))
+
+def test_kept_photos_and_too_many_new_ones_keep_only_the_kept(app, client):
+    sent = valid_form(kind=None)
+    two = [(make_image("JPEG", (40 + i, 30)), f"foto{i}.jpg") for i in range(2)]
+    response = post_report(client, sent, photos=two)
+    kept = assert_values_kept(assert_error(response, "kind", "Kies wat"), sent).checked[
+        "kept_photos"
+    ]
+    assert len(kept) == 2 and len(uploads(app)) == 2
+
+    # Two kept and two new is one too many: the new ones are refused, the kept ones stay.
+    more = [(make_image("PNG", (50 + i, 30)), f"extra{i}.png") for i in range(2)]
+    response = post_report(client, valid_form(kept_photos=kept), photos=more)
+    page = assert_error(response, "photos", "maximaal 3 foto's")
+    assert FormState(page).checked["kept_photos"] == kept
+    assert len(uploads(app)) == 2
+
+    # The resident unticks one kept photo and adds one of the new ones again.
+    submit(client, valid_form(kept_photos=[kept[1]]), photos=more[:1])
     with db_session(app) as session:
         attachments = only_signal(session).attachments
-        assert [a.stored_name for a in attachments] == [
-            kept[i].partition(":")[0] for i in (0, 2, 3)
+        assert attachments[0].stored_name == kept[1].partition(":")[0]
+        assert [(a.width, a.content_type) for a in attachments] == [
+            (41, "image/jpeg"),
+            (50, "image/png"),
         ]
-        assert [a.width for a in attachments] == [40, 42, 43]
 
 
 def test_a_photo_is_kept_while_another_field_is_fixed(app, client):
@@ -686,6 +705,73 @@ def test_forged_kept_photos_are_ignored(app, client, value):
     submit(client, valid_form(kept_photos=[value]))
     with db_session(app) as session:
         assert only_signal(session).attachments == []
+
+
+@pytest.mark.parametrize("size", [(7000, 7000), (6000, 5000)], ids=["49-MP", "30-MP"])
+def test_a_photo_over_24_megapixels_is_refused_without_decoding(app, client, monkeypatch, size):
+    forbid_decoding(monkeypatch)
+    small_file = tiny_png(size)
+    assert len(small_file) < 100_000  # far below the 10 MB limit: only the pixels are too many
+    sent = valid_form()
+    response = post_report(client, sent, photos=[(small_file, "camera.png")])
+
+    page = assert_error(response, "photos", "camera.png is te groot")
+    assert "hooguit 24 megapixel" in field_error(page, "photos")
+    assert_values_kept(page, sent)
+    assert uploads(app) == []
+    assert signal_count(app) == 0
+
+
+def test_many_huge_pngs_with_a_wrong_field_cost_no_decoding_and_leave_no_file(
+    app, client, monkeypatch
+):
+    # The reported attack: small files claiming 49 million pixels each, and a description too
+    # short, so that the form comes back. Nothing may be decoded or left on disk.
+    forbid_decoding(monkeypatch)
+    bomb = tiny_png((7000, 7000))
+    sent = valid_form(description="kort")
+    response = post_report(client, sent, photos=[(bomb, f"groot{i}.png") for i in range(6)])
+
+    page = assert_error(response, "photos", "maximaal 3 foto's")
+    assert_error(response, "description", "tussen 10 en 5000 tekens")
+    assert_values_kept(page, sent)
+    assert uploads(app) == []
+
+
+def test_one_refused_photo_leaves_none_of_the_request_behind(app, client):
+    sent = valid_form()
+    photos = [(make_image("JPEG"), "goed.jpg"), (b"geen foto", "fout.jpg")]
+    response = post_report(client, sent, photos=photos)
+
+    page = assert_error(response, "photos", "fout.jpg is geen foto")
+    assert "goed.jpg" not in field_error(page, "photos")
+    assert "kept_photos" not in FormState(page).checked
+    assert uploads(app) == []
+
+
+def test_the_request_limit_follows_the_photo_settings(app_config):
+    default = create_app(app_config)
+    assert default.config["MAX_CONTENT_LENGTH"] == 3 * 10 * 1024 * 1024 + 1024 * 1024
+    five = create_app({**app_config, "MAX_PHOTOS": 5, "MAX_PHOTO_BYTES": 2_000_000})
+    assert five.config["MAX_CONTENT_LENGTH"] == 5 * 2_000_000 + 1024 * 1024
+    chosen = create_app({**app_config, "MAX_CONTENT_LENGTH": 12345})
+    assert chosen.config["MAX_CONTENT_LENGTH"] == 12345
+    for made in (default, five, chosen):
+        with made.app_context():
+            db.engine().dispose()
+
+
+def test_a_request_over_the_limit_gets_the_friendly_413_page(small_photo_app):
+    client = small_photo_app.test_client()
+    limit = small_photo_app.config["MAX_CONTENT_LENGTH"]
+    assert limit == 3 * 50_000 + 1024 * 1024
+    response = post_report(client, valid_form(), photos=[(b"\xff" * limit, "enorm.jpg")])
+
+    assert response.status_code == 413
+    page = response.get_data(as_text=True)
+    assert "Wat u stuurde is te groot" in page
+    assert signal_count(small_photo_app) == 0
+    assert uploads(small_photo_app) == []
 
 
 # --- spam, CSRF, double submit --------------------------------------------------------------
@@ -746,22 +832,45 @@ def test_the_same_form_posted_twice_gives_one_signal(app, client):
     assert reference in second_page
 
 
-def test_the_same_form_sent_again_from_another_session_gives_one_signal(app, client):
+def test_another_sessions_key_opens_nothing(app, client):
+    """Finding 12: re-posting another signal's key used to return that signal with a fresh
+    status token. A key counts only in the browser session that was given it."""
     _token, key = open_form(client)
     first = submit(client, valid_form(), submission_key=key)
-    # e.g. the browser lost its session cookie and the resident pressed "send" once more
-    again = submit(app.test_client(), valid_form(), submission_key=key)
-    assert again == first
-    assert signal_count(app) == 1
+    other = app.test_client()
+    again = submit(
+        other, valid_form(description="Iets heel anders, bij de speeltuin."), submission_key=key
+    )
+    assert again != first
+    assert signal_count(app) == 2
+    assert first not in other.get("/melden/bedankt").get_data(as_text=True)
+
+
+def test_a_key_is_honoured_only_for_a_short_while(app, client):
+    from datetime import timedelta
+
+    from portal.domain.intake import SUBMISSION_WINDOW
+
+    _token, key = open_form(client)
+    first = submit(client, valid_form(), submission_key=key)
+    assert submit(client, valid_form(), submission_key=key) == first  # a refresh: the same
+    with db_session(app) as session:
+        signal = only_signal(session)
+        signal.created_at -= SUBMISSION_WINDOW + timedelta(minutes=1)
+        session.commit()
+    later = submit(client, valid_form(), submission_key=key)
+    assert later != first
+    assert signal_count(app) == 2
 
 
 def test_two_concurrent_posts_of_the_same_form_give_one_signal(app):
-    key = "c0ffee" * 5 + "ab"
-    clients = [app.test_client() for _ in range(2)]
-    bodies = []
-    for c in clients:
-        token, _key = open_form(c)
-        bodies.append({**valid_form(), "csrf_token": token, "submission_key": key})
+    """A double click: one browser (one session cookie) sends the same form twice at once."""
+    first = app.test_client()
+    token, key = open_form(first)
+    second = app.test_client()
+    second.set_cookie("session", first.get_cookie("session").value)  # type: ignore[union-attr]
+    clients = [first, second]
+    bodies = [{**valid_form(), "csrf_token": token, "submission_key": key} for _ in clients]
     barrier = threading.Barrier(len(clients))
     responses: list[object] = [None] * len(clients)
     errors: list[BaseException] = []

@@ -7,4 +7,12 @@ from portal.backoffice.access import guard
 bp = Blueprint("backoffice", __name__, url_prefix="/backoffice")
 bp.before_request(guard)
 
-from portal.backoffice import admin, auth, inbox, signals  # noqa: E402, F401 - registers routes
+from portal.backoffice import (  # noqa: E402, F401 - registers routes
+    admin,
+    admin_security,
+    auth,
+    inbox,
+    password_page,
+    signals,
+    two_factor,
+)

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from functools import wraps
 from typing import Any
 
-from flask import abort, current_app, redirect, request, session, url_for
+from flask import abort, current_app, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
 from portal.extensions import login_manager
@@ -18,6 +19,8 @@ STAFF_ROLES = (Role.ADMIN, Role.ACCOUNTMANAGER, Role.MANAGEMENT)
 WORKER_ROLES = (Role.ADMIN, Role.ACCOUNTMANAGER)
 PUBLIC = frozenset[Role]()  # marker: no login needed (the login page itself)
 LAST_SEEN = "backoffice_last_seen"
+# The account's session epoch when this session was opened (see User.session_epoch).
+SESSION_EPOCH = "backoffice_epoch"
 
 
 def roles_required(*roles: Role) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -60,7 +63,36 @@ def guard() -> Any:
             session.pop(LAST_SEEN, None)
             return redirect(url_for("backoffice.login", next=request.full_path, expired=1))
         session[LAST_SEEN] = now
+        if request.endpoint not in ENROLMENT_ENDPOINTS and _must_enrol(current_user):
+            flash(
+                _(
+                    "Stel eerst de tweestapsverificatie in. Dat is verplicht voor uw account; "
+                    "daarna kunt u verder."
+                ),
+                "info",
+            )
+            return redirect(url_for("backoffice.two_factor_page"))
     return None
+
+
+# What someone who must still set up two-step login may reach (and nothing else).
+ENROLMENT_ENDPOINTS = frozenset(
+    {
+        "backoffice.two_factor_page",
+        "backoffice.two_factor_enable",
+        "backoffice.logout",
+        "backoffice.login",
+        "backoffice.login_code",
+    }
+)
+
+
+def _must_enrol(user: Any) -> bool:
+    from portal.domain import two_factor
+    from portal.extensions import db
+
+    production = bool(current_app.config.get("PORTAL_ENV_IS_PRODUCTION"))
+    return not user.has_2fa and two_factor.is_required(db.session, user, production=production)
 
 
 def safe_next(target: str | None) -> str:

@@ -7,6 +7,7 @@ as 422."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -25,34 +26,36 @@ from portal.backoffice.admin_forms import (
     ROLE_LABELS,
     EditUserForm,
     NewUserForm,
-    PasswordForm,
     RenameForm,
     StandardTextForm,
     make_routing_form,
     routing_field_name,
     set_wijk_choices,
 )
+from portal.domain import two_factor
+from portal.domain.ids import parse_id
+from portal.domain.password_links import invite_user
+from portal.domain.passwords import UNUSABLE_PREFIX
 from portal.domain.routing_admin import NAME_MAX as PLACE_NAME_MAX
 from portal.domain.routing_admin import (
     RoutingError,
     rename_buurt,
     rename_wijk,
     set_routing_rules,
+    wijken_without_owner,
 )
 from portal.domain.standard_texts import PLACEHOLDERS, TextError, save_text
 from portal.domain.users import (
-    MIN_PASSWORD_LENGTH,
     NAME_MAX,
     OWNER_ROLES,
     UserError,
-    create_user,
     open_signal_count,
-    set_password,
     update_user,
 )
 from portal.domain.vocabulary import KIND_NAMES, STATUS_LABELS
 from portal.extensions import db
 from portal.models import GENERAL_INBOX, Buurt, Role, RoutingRule, StandardText, User, Wijk
+from portal.public.services import mail_context
 
 
 def _add_error(field: Field, message: str) -> None:
@@ -84,7 +87,15 @@ def _scope_name(scope: str) -> str:
 @bp.get("/beheer")
 @roles_required(Role.ADMIN)
 def admin_home():  # type: ignore[no-untyped-def]
-    return render_template("backoffice/admin/home.html", nav="admin")
+    from portal.backoffice.admin_security import TwoFactorSettingForm
+
+    return render_template(
+        "backoffice/admin/home.html",
+        nav="admin",
+        unowned=wijken_without_owner(db.session),
+        two_factor_form=TwoFactorSettingForm(formdata=None),
+        two_factor_required=two_factor.required_for_all(db.session),
+    )
 
 
 # --- users ---------------------------------------------------------------------------------
@@ -104,11 +115,6 @@ def _user_error(form: NewUserForm | EditUserForm, error: UserError) -> None:
     elif code == "unknown_wijk":
         codes = ", ".join(str(c) for c in error.details.get("codes", []))  # type: ignore[attr-defined]
         _add_error(form.wijken, _("Deze wijk bestaat niet (meer): %(codes)s.", codes=codes))
-    elif code == "password_too_short" and isinstance(form, NewUserForm):
-        _add_error(
-            form.password,
-            _("Het wachtwoord moet minstens %(min)d tekens hebben.", min=MIN_PASSWORD_LENGTH),
-        )
     elif code == "self_lockout" and isinstance(form, EditUserForm):
         field = form.active if not form.active.data else form.role
         _add_error(
@@ -143,7 +149,6 @@ def _render_users_form(template: str, form: Form, status: int, **context: Any) -
             form=form,
             errors=errors,
             role_hints=ROLE_HINTS,
-            min_password_length=MIN_PASSWORD_LENGTH,
             nav="admin",
             **context,
         ),
@@ -171,17 +176,22 @@ def admin_user_new():  # type: ignore[no-untyped-def]
     set_wijk_choices(form.wijken, _wijk_choices())
     if form.validate_on_submit():
         try:
-            user = create_user(
+            user = invite_user(
                 db.session,
                 email=form.email.data or "",
                 name=form.name.data or "",
                 role=form.role.data or "",
-                password=form.password.data or "",
                 wijk_codes=form.wijken.data or [],
                 actor_id=current_user.id,
+                now=datetime.now(UTC),
+                mail=mail_context(),
             )
             return _done(
-                _("Het account van %(name)s is aangemaakt.", name=user.name),
+                _(
+                    "Het account van %(name)s is aangemaakt. %(name)s krijgt een e-mail met een "
+                    "link om zelf een wachtwoord te kiezen.",
+                    name=user.name,
+                ),
                 "backoffice.admin_users",
             )
         except UserError as error:
@@ -204,27 +214,20 @@ def _edit_user_data(user: User) -> dict[str, object]:
     }
 
 
-def _render_user_edit(
-    user: User, form: EditUserForm, password_form: PasswordForm, status: int
-) -> Any:
+def _render_user_edit(user: User, form: EditUserForm, status: int) -> Any:
     return _render_users_form(
         "backoffice/admin/user_edit.html",
         form,
         status,
         user=user,
-        password_form=password_form,
-        extra_forms=[password_form],
         open_signals=open_signal_count(db.session, user.id),
         is_self=user.id == current_user.id,
+        waiting_for_password=user.password_hash.startswith(UNUSABLE_PREFIX),
     )
 
 
-# Ids beyond a PostgreSQL integer would make the database refuse the query itself.
-MAX_ID = 2**31 - 1
-
-
 def _user_or_404(user_id: int) -> User:
-    user = db.session.get(User, user_id) if user_id <= MAX_ID else None
+    user = db.session.get(User, user_id)  # the route's converter keeps the id in range
     if user is None:
         abort(404)
     return user
@@ -239,7 +242,6 @@ def admin_user_edit(user_id: int):  # type: ignore[no-untyped-def]
     else:
         form = EditUserForm(formdata=None, data=_edit_user_data(user))
     set_wijk_choices(form.wijken, _wijk_choices())
-    password_form = PasswordForm(formdata=None)
     if form.validate_on_submit():
         try:
             update_user(
@@ -265,31 +267,7 @@ def admin_user_edit(user_id: int):  # type: ignore[no-untyped-def]
             _add_error(form.email, _("Er is al een account met dit e-mailadres."))
         user = _user_or_404(user_id)
     status = 422 if request.method == "POST" else 200
-    return _render_user_edit(user, form, password_form, status)
-
-
-@bp.post("/beheer/gebruikers/<int:user_id>/wachtwoord")
-@roles_required(Role.ADMIN)
-def admin_user_password(user_id: int):  # type: ignore[no-untyped-def]
-    user = _user_or_404(user_id)
-    password_form = PasswordForm()
-    if password_form.validate_on_submit():
-        try:
-            set_password(db.session, user, password_form.password.data or "", current_user.id)
-            return _done(
-                _("Het wachtwoord van %(name)s is gewijzigd.", name=user.name),
-                "backoffice.admin_user_edit",
-                user_id=user.id,
-            )
-        except UserError:
-            db.session.rollback()
-            _add_error(
-                password_form.password,
-                _("Het wachtwoord moet minstens %(min)d tekens hebben.", min=MIN_PASSWORD_LENGTH),
-            )
-    form = EditUserForm(formdata=None, data=_edit_user_data(user))
-    set_wijk_choices(form.wijken, _wijk_choices())
-    return _render_user_edit(user, form, password_form, 422)
+    return _render_user_edit(user, form, status)
 
 
 # --- routing -------------------------------------------------------------------------------
@@ -366,8 +344,7 @@ def _routing_page() -> tuple[Form, list[dict[str, Any]], dict[str, Any]]:
 def _owner_value(value: str | None) -> int | None:
     if not value:
         return None
-    number = int(value) if value.isdigit() else 0
-    return number if number <= MAX_ID else 0  # 0: nobody, the domain says so
+    return parse_id(value) or 0  # 0: nobody, and the domain says so
 
 
 @bp.route("/beheer/routering", methods=["GET", "POST"])
@@ -406,6 +383,7 @@ def admin_routing():  # type: ignore[no-untyped-def]
             rows=rows,
             general=general,
             errors=form.error_summary(),
+            unowned=wijken_without_owner(db.session),
             nav="admin",
         ),
         status,
@@ -527,7 +505,7 @@ def admin_text_new():  # type: ignore[no-untyped-def]
 @bp.route("/beheer/standaardteksten/<int:text_id>", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def admin_text_edit(text_id: int):  # type: ignore[no-untyped-def]
-    text = db.session.get(StandardText, text_id) if text_id <= MAX_ID else None
+    text = db.session.get(StandardText, text_id)
     if text is None:
         abort(404)
     return _save_text_view(text)

@@ -11,7 +11,6 @@ from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     Field,
-    PasswordField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -24,7 +23,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.domain.routing_admin import NAME_MAX as PLACE_NAME_MAX
 from portal.domain.standard_texts import BODY_MAX, TITLE_MAX
-from portal.domain.users import EMAIL_MAX, MIN_PASSWORD_LENGTH, NAME_MAX
+from portal.domain.users import EMAIL_MAX, NAME_MAX
 from portal.domain.vocabulary import KIND_NAMES, N_, STATUS_LABELS
 from portal.models import Role
 from portal.public.form_base import PortalForm
@@ -92,25 +91,11 @@ def _wijken_field() -> MultiCheckboxField:
     return MultiCheckboxField(_l("Wijken"), choices=[], validators=[Optional()])
 
 
-def _password_field(label: str | object) -> PasswordField:
-    return PasswordField(
-        label,
-        validators=[
-            DataRequired(_l("Vul een wachtwoord in.")),
-            Length(
-                min=MIN_PASSWORD_LENGTH,
-                message=_l("Het wachtwoord moet minstens %(min)d tekens hebben."),
-            ),
-        ],
-    )
-
-
 class NewUserForm(PortalForm):
     name = _name_field()
     email = _email_field()
     role = _role_field()
     wijken = _wijken_field()
-    password = _password_field(_l("Wachtwoord"))
 
 
 class EditUserForm(PortalForm):
@@ -119,10 +104,6 @@ class EditUserForm(PortalForm):
     role = _role_field()
     wijken = _wijken_field()
     active = BooleanField(_l("Actief: deze persoon kan inloggen"))
-
-
-class PasswordForm(PortalForm):
-    password = _password_field(_l("Nieuw wachtwoord"))
 
 
 def set_wijk_choices(field: Field, wijken: Sequence[tuple[str, str]]) -> None:

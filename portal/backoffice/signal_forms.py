@@ -16,6 +16,7 @@ from wtforms import StringField, TextAreaField
 from wtforms.validators import ValidationError
 from wtforms.widgets import HiddenInput
 
+from portal.domain.ids import parse_id
 from portal.public.form_base import PortalForm
 
 DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y")
@@ -32,8 +33,7 @@ class VersionedForm(PortalForm):
 
     def seen_version(self) -> int | None:
         """The version the user saw, or None when the form did not say."""
-        value = self.version.data or ""
-        return int(value) if value.isdigit() and len(value) < 10 else None
+        return parse_id(self.version.data)  # versions count from 1, as ids do
 
 
 class StatusForm(VersionedForm):
@@ -62,11 +62,10 @@ class ReassignForm(VersionedForm):
     reason = TextAreaField(_l("Reden"), id="reassign-reason")
 
     def owner_id(self) -> int | None:
-        value = self.owner.data or ""
-        return int(value) if value.isdigit() else None
+        return parse_id(self.owner.data)
 
     def validate_owner(self, field: StringField) -> None:
-        if field.data and not field.data.isdigit():
+        if field.data and parse_id(field.data) is None:
             raise ValidationError(_l("Kies een eigenaar uit de lijst."))
 
 

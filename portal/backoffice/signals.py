@@ -9,17 +9,13 @@ on top of a colleague's change comes back with the fresh state and the user's te
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, request, send_file, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
-from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import Field
 
@@ -33,36 +29,25 @@ from portal.backoffice.signal_forms import (
     StatusForm,
     VersionedForm,
 )
-from portal.domain import casework, permissions, standard_texts, workflow
+from portal.backoffice.signal_page import (
+    Preview,
+    actor,
+    render,
+    reply_texts,
+    resident_mailed,
+    status_texts,
+)
+from portal.domain import casework, standard_texts
 from portal.domain.casework import Actor, CaseworkError, StaleSignal
 from portal.domain.vocabulary import STATUS_LABELS, Status
 from portal.extensions import db
 from portal.models import (
     Attachment,
-    AuditRecord,
-    Buurt,
-    OutboxMessage,
-    Role,
     Signal,
-    SignalEvent,
     StandardText,
     User,
-    Wijk,
 )
 from portal.public.services import links, mail_context, photo_store
-
-# The actions on the page, in the order they appear; each has a section with this anchor.
-ACTIONS = ("status", "reply", "note", "reassign", "follow_up")
-FORMS: dict[str, type[VersionedForm]] = {
-    "status": StatusForm,
-    "reply": ReplyForm,
-    "note": NoteForm,
-    "reassign": ReassignForm,
-    "follow_up": FollowUpForm,
-}
-# Mail that goes to the resident (the rest goes to staff): its address is contact data.
-RESIDENT_PURPOSES = ("confirmation", "status_link", "public_")
-OWNER_ROLES = (Role.ACCOUNTMANAGER, Role.ADMIN)
 
 
 def stale_message() -> str:
@@ -81,31 +66,13 @@ class FormProblem(Exception):
         self.message = message
 
 
-@dataclass(frozen=True)
-class Preview:
-    """Exactly what the resident will receive, shown before it is sent."""
-
-    action: str
-    subject: str
-    message: str | None
-    mailed: bool
-    status_label: str | None = None
-
-
-@dataclass(frozen=True)
-class Change:
-    label: str
-    before: str
-    after: str
-
-
 # --- pages ----------------------------------------------------------------------------------
 
 
 @bp.get("/signalen/<reference>")
 @roles_required(*STAFF_ROLES)
 def signal_detail(reference: str):  # type: ignore[no-untyped-def]
-    return _render(_signal_or_404(reference))
+    return render(_signal_or_404(reference))
 
 
 @bp.get("/signalen/<reference>/foto/<int:attachment_id>")
@@ -135,18 +102,18 @@ def signal_status(reference: str):  # type: ignore[no-untyped-def]
         return early
     target = form.status.data or ""
     try:
-        review, notice = _compose(signal, form, _status_texts(signal))
+        review, notice = _compose(signal, form, status_texts(signal))
         casework.check_status_change(signal, target, form.message.data)
     except FormProblem as problem:
         return _field_problem(signal, "status", form, problem)
     except CaseworkError as error:
         return _refused(signal, "status", form, error)
     label = _(STATUS_LABELS[Status(target)])
-    mailed = _resident_mailed(signal)
+    mailed = resident_mailed(signal)
     if request.form.get("action") == "preview" or review:
         event = SimpleNamespace(kind="status_changed", to_status=target, message=None)
         preview = _preview(signal, "status", event, form.message.data, label)
-        return _render(signal, bound=("status", form), preview=preview, notice=notice)
+        return render(signal, bound=("status", form), preview=preview, notice=notice)
     done = _("De status is nu ‘%(status)s’.", status=label)
     if mailed:
         done += " " + _("De melder krijgt een e-mail.")
@@ -175,17 +142,17 @@ def signal_reply(reference: str):  # type: ignore[no-untyped-def]
     if (early := _check_form(signal, "reply", form)) is not None:
         return early
     try:
-        review, notice = _compose(signal, form, _reply_texts(signal))
+        review, notice = _compose(signal, form, reply_texts(signal))
         casework.check_reply(form.message.data)
     except FormProblem as problem:
         return _field_problem(signal, "reply", form, problem)
     except CaseworkError as error:
         return _refused(signal, "reply", form, error)
-    mailed = _resident_mailed(signal)
+    mailed = resident_mailed(signal)
     if request.form.get("action") == "preview" or review:
         event = SimpleNamespace(kind="public_message", to_status=None, message=None)
         preview = _preview(signal, "reply", event, form.message.data)
-        return _render(signal, bound=("reply", form), preview=preview, notice=notice)
+        return render(signal, bound=("reply", form), preview=preview, notice=notice)
     if mailed:
         done = _("Uw bericht is verstuurd. De melder krijgt een e-mail.")
     else:
@@ -283,10 +250,6 @@ def signal_follow_up(reference: str):  # type: ignore[no-untyped-def]
 # --- the flow every action shares -----------------------------------------------------------
 
 
-def _actor() -> Actor:
-    return Actor(user_id=current_user.id, now=datetime.now(UTC))
-
-
 def _signal_or_404(reference: str) -> Signal:
     signal = db.session.scalars(select(Signal).where(Signal.reference == reference)).first()
     if signal is None:
@@ -301,7 +264,7 @@ def _check_form(signal: Signal, name: str, form: VersionedForm):  # type: ignore
     if seen is None or seen != signal.version:
         return _stale(signal, name, form)
     if not valid:
-        return _render(signal, bound=(name, form), errors=form.error_summary(), code=422)
+        return render(signal, bound=(name, form), errors=form.error_summary(), code=422)
     return None
 
 
@@ -316,7 +279,7 @@ def _run(
     if seen is None:  # _check_form saw to that; kept for safety
         return _stale(signal, name, form)
     try:
-        operation(_actor(), seen)
+        operation(actor(), seen)
         db.session.commit()
     except (StaleSignal, StaleDataError):
         # StaleDataError: a colleague's save landed between our check and our write; the
@@ -337,7 +300,7 @@ def _stale(signal: Signal, name: str, form: VersionedForm):  # type: ignore[no-u
     db.session.expire_all()
     form.version.data = str(signal.version)
     errors = [(f"actie-{name}", stale_message())]
-    return _render(signal, bound=(name, form), errors=errors, code=409)
+    return render(signal, bound=(name, form), errors=errors, code=409)
 
 
 def _refused(signal: Signal, name: str, form: VersionedForm, error: CaseworkError):  # type: ignore[no-untyped-def]
@@ -348,7 +311,7 @@ def _refused(signal: Signal, name: str, form: VersionedForm, error: CaseworkErro
 
 def _field_problem(signal: Signal, name: str, form: VersionedForm, problem: FormProblem):  # type: ignore[no-untyped-def]
     problem.field.errors = [*problem.field.errors, problem.message]
-    return _render(signal, bound=(name, form), errors=form.error_summary(), code=422)
+    return render(signal, bound=(name, form), errors=form.error_summary(), code=422)
 
 
 def _explain(signal: Signal, name: str, form: Any, code: str) -> tuple[Field, str]:
@@ -398,17 +361,6 @@ def _explain(signal: Signal, name: str, form: Any, code: str) -> tuple[Field, st
 # --- standard texts and the preview ---------------------------------------------------------
 
 
-def _reply_texts(signal: Signal) -> list[StandardText]:
-    """Texts for a reply while the signal is in its current status."""
-    return standard_texts.texts_for(db.session, signal, signal.status)
-
-
-def _status_texts(signal: Signal) -> list[StandardText]:
-    """Texts meant for one of the statuses the signal can move to, or for any status."""
-    targets = set(workflow.allowed_targets(signal.status))
-    return [t for t in standard_texts.texts_for(db.session, signal) if t.status in targets | {None}]
-
-
 def _compose(signal: Signal, form: StatusForm | ReplyForm, texts: list[StandardText]):  # type: ignore[no-untyped-def]
     """Starts the message from the chosen standard text, filled in for this signal.
 
@@ -442,10 +394,6 @@ def _compose(signal: Signal, form: StatusForm | ReplyForm, texts: list[StandardT
     )
 
 
-def _resident_mailed(signal: Signal) -> bool:
-    return bool(signal.reporter is not None and signal.reporter.email)
-
-
 def _preview(
     signal: Signal,
     action: str,
@@ -468,203 +416,6 @@ def _preview(
         action=action,
         subject=mail.subject,
         message=text,
-        mailed=_resident_mailed(signal),
+        mailed=resident_mailed(signal),
         status_label=status_label,
     )
-
-
-# --- the page -------------------------------------------------------------------------------
-
-
-def _blank_forms(signal: Signal) -> dict[str, VersionedForm]:
-    # formdata=None: on a re-rendered POST, the other forms must not pick up the posted fields.
-    forms = {name: FORMS[name](formdata=None, version=str(signal.version)) for name in ACTIONS}
-    forms["follow_up"].follow_up_on.data = (  # type: ignore[attr-defined]
-        signal.follow_up_on.isoformat() if signal.follow_up_on else ""
-    )
-    return forms
-
-
-def _location_sources() -> dict[str, str]:
-    return {
-        "pin": _("punt op de kaart"),
-        "buurt": _("buurt gekozen door de melder"),
-        "wijk": _("wijk gekozen door de melder"),
-        "postcode": _("afgeleid uit de postcode"),
-        "unknown": _("onbekend"),
-    }
-
-
-def _render(
-    signal: Signal,
-    *,
-    bound: tuple[str, VersionedForm] | None = None,
-    errors: list[tuple[str, str]] | None = None,
-    preview: Preview | None = None,
-    notice: str | None = None,
-    code: int = 200,
-):  # type: ignore[no-untyped-def]
-    reporter = signal.reporter
-    show_contact = permissions.can_see_contact(current_user, signal)
-    has_contact = reporter is not None and bool(reporter.name or reporter.email or reporter.phone)
-    if show_contact and has_contact:
-        # Every time the details are shown, in its own small commit (AVG accountability).
-        casework.record_contact_view(db.session, signal, _actor())
-        db.session.commit()
-
-    can_work = permissions.can_work(current_user)
-    forms: dict[str, VersionedForm] = {}
-    if can_work:
-        forms = _blank_forms(signal)
-        if bound is not None:
-            forms[bound[0]] = bound[1]
-
-    context: dict[str, Any] = {
-        "signal": signal,
-        "forms": forms,
-        "can_work": can_work,
-        "show_contact": show_contact,
-        "has_contact": has_contact,
-        "timeline": _timeline(signal),
-        "mails": _mails(signal, show_contact),
-        "errors": errors or [],
-        "preview": preview,
-        "notice": notice,
-        "active_action": bound[0] if bound is not None else None,
-        "resident_mailed": _resident_mailed(signal),
-        "location_sources": _location_sources(),
-    }
-    if can_work:
-        context.update(_action_choices(signal))
-    response = render_template("backoffice/signal.html", **context)
-    return response, code, {"Cache-Control": "private, no-store"}
-
-
-def _action_choices(signal: Signal) -> dict[str, Any]:
-    targets = workflow.allowed_targets(signal.status)
-    wijken = db.session.scalars(select(Wijk).order_by(Wijk.name)).all()
-    buurten = db.session.scalars(select(Buurt).order_by(Buurt.name)).all()
-    by_wijk: dict[str, list[Buurt]] = {w.code: [] for w in wijken}
-    for buurt in buurten:
-        by_wijk.setdefault(buurt.wijk_code, []).append(buurt)
-    owners = db.session.scalars(
-        select(User)
-        .where(User.active.is_(True), User.role.in_([r.value for r in OWNER_ROLES]))
-        .options(selectinload(User.wijken))
-        .order_by(User.name)
-    ).all()
-
-    def owner_label(user: User) -> str:
-        places = ", ".join(w.name for w in user.wijken)
-        return f"{user.name} ({places})" if places else user.name
-
-    def text_label(text: StandardText) -> str:
-        if text.status is None:
-            return text.title
-        return f"{text.title} ({_(STATUS_LABELS[Status(text.status)])})"
-
-    return {
-        "status_options": [
-            (
-                s.value,
-                _(STATUS_LABELS[s])
-                + (" – " + _("bericht verplicht") if workflow.needs_message(s) else ""),
-            )
-            for s in targets
-        ],
-        "message_statuses": [_(STATUS_LABELS[s]) for s in targets if workflow.needs_message(s)],
-        "status_text_options": [(str(t.id), text_label(t)) for t in _status_texts(signal)],
-        "reply_text_options": [(str(t.id), t.title) for t in _reply_texts(signal)],
-        "wijk_options": [(w.code, w.name) for w in wijken],
-        "buurt_groups": [(w.name, [(b.code, b.name) for b in by_wijk[w.code]]) for w in wijken],
-        "owner_options": [(str(u.id), owner_label(u)) for u in owners],
-    }
-
-
-@dataclass(frozen=True)
-class TimelineItem:
-    event: SignalEvent
-    changes: list[Change]
-
-
-def _timeline(signal: Signal) -> list[TimelineItem]:
-    """Every event, oldest first; a reassignment shows what moved (from its audit record,
-    written in the same operation, so the n-th of each belong together)."""
-    audits = list(
-        db.session.scalars(
-            select(AuditRecord)
-            .where(AuditRecord.signal_id == signal.id, AuditRecord.action == "signal.reassigned")
-            .order_by(AuditRecord.id)
-        )
-    )
-    details = iter(a.details for a in audits)
-    moves: dict[int, dict[str, Any]] = {}
-    for event in signal.events:
-        if event.kind == "reassigned":
-            moves[event.id] = next(details, None) or {}
-    names = _names(moves.values())
-    items = []
-    for event in signal.events:
-        changes: list[Change] = []
-        move = moves.get(event.id)
-        if move:
-            before, after = move.get("before") or {}, move.get("after") or {}
-            for key, label, kind in (
-                ("wijk", _("Wijk"), "wijk"),
-                ("buurt", _("Buurt"), "buurt"),
-                ("owner_id", _("Eigenaar"), "user"),
-            ):
-                if before.get(key) != after.get(key):
-                    changes.append(
-                        Change(
-                            label,
-                            names[kind].get(before.get(key), _("geen")),
-                            names[kind].get(after.get(key), _("geen")),
-                        )
-                    )
-        items.append(TimelineItem(event, changes))
-    return items
-
-
-def _names(moves: Any) -> dict[str, dict[Any, str]]:
-    wanted: dict[str, set[Any]] = {"wijk": set(), "buurt": set(), "user": set()}
-    for move in moves:
-        for side in (move.get("before") or {}, move.get("after") or {}):
-            wanted["wijk"].add(side.get("wijk"))
-            wanted["buurt"].add(side.get("buurt"))
-            wanted["user"].add(side.get("owner_id"))
-    result: dict[str, dict[Any, str]] = {"wijk": {}, "buurt": {}, "user": {}}
-    for kind, model, key in (("wijk", Wijk, Wijk.code), ("buurt", Buurt, Buurt.code)):
-        codes = [c for c in wanted[kind] if c]
-        if codes:
-            for row in db.session.scalars(select(model).where(key.in_(codes))):
-                result[kind][row.code] = row.name
-    ids = [i for i in wanted["user"] if isinstance(i, int)]
-    if ids:
-        for user in db.session.scalars(select(User).where(User.id.in_(ids))):
-            result["user"][user.id] = user.name
-    return result
-
-
-@dataclass(frozen=True)
-class MailRow:
-    message: OutboxMessage
-    to_resident: bool
-    recipient: str
-
-
-def _mails(signal: Signal, show_contact: bool) -> list[MailRow]:
-    """The mail about this signal; a resident's address only for who may see contact data."""
-    rows = []
-    for message in db.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.signal_id == signal.id).order_by(OutboxMessage.id)
-    ):
-        to_resident = message.purpose.startswith(RESIDENT_PURPOSES)
-        if to_resident:
-            recipient = _("De melder")
-            if show_contact:
-                recipient += f" ({message.recipient})"
-        else:
-            recipient = message.recipient
-        rows.append(MailRow(message, to_resident, recipient))
-    return rows

@@ -8,16 +8,24 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.domain import audit, workflow
 from portal.domain.intake import load_routing_rules
-from portal.domain.notifications import MailContext, owner_assigned, public_update
+from portal.domain.notifications import (
+    MailContext,
+    owner_assigned,
+    owner_taken_over,
+    public_update,
+)
 from portal.domain.routing import choose_owner
-from portal.domain.vocabulary import Status
-from portal.models import Buurt, Signal, SignalEvent, User, Wijk
+from portal.domain.vocabulary import CLOSED_STATUSES, Status
+from portal.models import AuditRecord, Buurt, Signal, SignalEvent, User, Wijk
 
 MESSAGE_MAX = 5000
+CONTACT_VIEWED = "reporter.viewed"
+CLOSED = {s.value for s in CLOSED_STATUSES}
 # "Today" for a follow-up date is today in Hilversum, not in UTC.
 LOCAL_TIMEZONE = ZoneInfo("Europe/Amsterdam")
 
@@ -103,6 +111,8 @@ def change_status(
     _check_version(signal, seen_version)
     text = check_status_change(signal, target, message)
     previous, signal.status = signal.status, target
+    # Status links expire some time after closing (tokens.LINK_DAYS_AFTER_CLOSING).
+    signal.closed_at = actor.now if target in CLOSED else None
     event = _add_event(
         session,
         signal,
@@ -166,7 +176,10 @@ def reassign(
     actor: Actor,
     mail: MailContext,
 ) -> SignalEvent:
-    """Moves the signal to another wijk (and buurt) and/or owner; the new owner is mailed."""
+    """Moves the signal to another wijk (and buurt) and/or owner. The new owner is mailed;
+    so is the previous one when someone else moved it away from them. Taking a colleague's
+    signal yourself is its own, visible step ("taken over") — it is how an accountmanager
+    could otherwise reach a resident's contact details unnoticed."""
     _check_version(signal, seen_version)
     text = _clean_message(reason, required=True)
     if wijk_code is not None and session.get(Wijk, wijk_code) is None:
@@ -193,6 +206,7 @@ def reassign(
     elif buurt is not None:
         signal.buurt, signal.buurt_code = buurt, buurt.code
     owner_changed = owner is not None and owner.id != signal.owner_id
+    previous_owner = signal.owner if owner_changed else None
     if owner is not None:
         signal.owner_id = owner.id
         signal.owner = owner
@@ -200,7 +214,9 @@ def reassign(
     if after == before:
         raise CaseworkError("nothing_changed")
 
-    event = _add_event(session, signal, actor, "reassigned", public=False, message=text)
+    taken_over = previous_owner is not None and owner is not None and owner.id == actor.user_id
+    kind = "taken_over" if taken_over else "reassigned"
+    event = _add_event(session, signal, actor, kind, public=False, message=text)
     audit.record(
         session,
         "signal.reassigned",
@@ -210,8 +226,19 @@ def reassign(
         after=after,
         reason=text,
     )
-    if owner_changed and owner is not None:
+    if owner_changed and owner is not None and owner.id != actor.user_id:
         owner_assigned(session, signal, owner, text, mail)
+    if previous_owner is not None and owner is not None and previous_owner.id != actor.user_id:
+        actor_user = session.get(User, actor.user_id)
+        owner_taken_over(
+            session,
+            signal,
+            previous_owner=previous_owner,
+            new_owner=owner,
+            actor_name=actor_user.name if actor_user else "",
+            reason=text or "",
+            ctx=mail,
+        )
     return event
 
 
@@ -243,5 +270,36 @@ def set_follow_up(
 
 
 def record_contact_view(session: Session, signal: Signal, actor: Actor) -> None:
-    """Who looked at a resident's contact details, and when (AVG accountability)."""
-    audit.record(session, "reporter.viewed", actor_id=actor.user_id, signal_id=signal.id)
+    """Who looked at a resident's contact details, and when (AVG accountability). The owner
+    at that moment is kept too: a look by anyone else is shown to the owner and admins."""
+    audit.record(
+        session,
+        CONTACT_VIEWED,
+        actor_id=actor.user_id,
+        signal_id=signal.id,
+        owner_id=signal.owner_id,
+    )
+
+
+@dataclass(frozen=True)
+class ContactView:
+    at: datetime
+    viewer_id: int | None
+    owner_id: int | None
+
+
+def contact_views_by_others(session: Session, signal: Signal) -> list[ContactView]:
+    """Every time someone other than the owner of that moment saw the contact details."""
+    records = session.scalars(
+        select(AuditRecord)
+        .where(AuditRecord.signal_id == signal.id, AuditRecord.action == CONTACT_VIEWED)
+        .order_by(AuditRecord.id)
+    )
+    views = []
+    for record in records:
+        owner_id = record.details.get("owner_id")
+        if record.actor_id != owner_id:
+            views.append(
+                ContactView(record.created_at, record.actor_id, owner_id)  # type: ignore[arg-type]
+            )
+    return views

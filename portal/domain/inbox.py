@@ -37,6 +37,7 @@ from sqlalchemy import ColumnElement, and_, case, func, literal_column, or_, sel
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from portal.domain.geography import normalise_postcode
+from portal.domain.ids import parse_id
 from portal.domain.vocabulary import CLOSED_STATUSES, Kind, Status, Theme
 from portal.models import Buurt, Role, Signal, SignalTheme, User, Wijk, user_wijken
 
@@ -143,9 +144,7 @@ class InboxFilter:
 def _parse_owner(raw: str) -> int | str | None:
     if raw.lower() == NONE:
         return NONE
-    if raw.isascii() and raw.isdigit() and 0 < len(raw) <= 12:  # not "²", which int() refuses
-        return int(raw)
-    return None
+    return parse_id(raw)
 
 
 def _parse_query(raw: str) -> str:

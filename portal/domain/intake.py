@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,11 +20,13 @@ from portal.models import (
     GENERAL_INBOX,
     Attachment,
     Reporter,
+    Role,
     RoutingRule,
     Signal,
     SignalEvent,
     SignalTheme,
     User,
+    user_wijken,
 )
 
 
@@ -82,7 +84,33 @@ def load_routing_rules(session: Session) -> RoutingRules:
     ).all()
     by_wijk = {r.scope: r.owner_id for r in rules if r.scope != GENERAL_INBOX}
     general = next((r.owner_id for r in rules if r.scope == GENERAL_INBOX), None)
-    return RoutingRules(by_wijk=by_wijk, general_owner_id=general)
+    managers: dict[str, list[int]] = {}
+    for wijk_code, manager_id in session.execute(
+        select(user_wijken.c.wijk_code, User.id)
+        .join(User, User.id == user_wijken.c.user_id)
+        .where(User.active.is_(True), User.role == Role.ACCOUNTMANAGER.value)
+        .order_by(user_wijken.c.wijk_code, User.id)
+    ):
+        managers.setdefault(wijk_code, []).append(manager_id)
+    return RoutingRules(by_wijk=by_wijk, general_owner_id=general, managers_by_wijk=managers)
+
+
+def owner_is_for_wijk(session: Session, signal: Signal) -> bool:
+    """Whether the signal's owner is the one of its wijk (and not the general inbox's, who
+    has it because the wijk has nobody): the confirmation page words it so."""
+    if signal.owner_id is None or signal.wijk_code is None:
+        return False
+    rules = load_routing_rules(session)
+    wijk = signal.wijk_code
+    return rules.by_wijk.get(wijk) == signal.owner_id or (
+        wijk not in rules.by_wijk and signal.owner_id in rules.managers_by_wijk.get(wijk, ())
+    )
+
+
+# A form sent twice (a double click, a refresh, back and send again) within this time gives
+# the first signal back; after it, the same key is just a new form. The view also requires
+# the key to come from the same browser session, so another person's key opens nothing.
+SUBMISSION_WINDOW = timedelta(minutes=30)
 
 
 def find_by_submission_key(session: Session, key: str | None) -> Signal | None:
@@ -91,11 +119,12 @@ def find_by_submission_key(session: Session, key: str | None) -> Signal | None:
     return session.scalars(select(Signal).where(Signal.submission_key == key)).first()
 
 
-def earlier_submission(session: Session, key: str | None) -> IntakeResult | None:
-    """After a failed commit: was it because the same form raced in twice (a double click)
-    and the other request stored it first? Call after rolling back."""
+def earlier_submission(session: Session, key: str | None, now: datetime) -> IntakeResult | None:
+    """The signal this very form created moments ago, with a fresh token for its page; None
+    when there is none, or it is older than ``SUBMISSION_WINDOW``. Also for after a failed
+    commit (the same form raced in twice and the other request stored it first)."""
     existing = find_by_submission_key(session, key)
-    if existing is None:
+    if existing is None or existing.created_at < now - SUBMISSION_WINDOW:
         return None
     return IntakeResult(existing, issue_status_token(session, existing), duplicate=True)
 
@@ -103,9 +132,11 @@ def earlier_submission(session: Session, key: str | None) -> IntakeResult | None
 def submit_signal(session: Session, data: Submission, settings: IntakeSettings) -> IntakeResult:
     """Stores the signal, its first timeline step, the audit record and the outbox mail, and
     flushes; the caller commits once. A repeated submission returns the first signal."""
-    earlier = earlier_submission(session, data.submission_key)
+    earlier = earlier_submission(session, data.submission_key, settings.now)
     if earlier is not None:
         return earlier
+    if find_by_submission_key(session, data.submission_key) is not None:
+        data = replace(data, submission_key=None)  # an old key: this is a new form
 
     placement = place(settings.geography, data.location)
     if placement.outside_hilversum:

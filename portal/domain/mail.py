@@ -3,8 +3,13 @@ templates and the public links that go in them."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Protocol
+
+# The secret part of every link that opens something by itself (status page, set password).
+SECRET_LINK = re.compile(r"(/status/|/backoffice/wachtwoord/)[A-Za-z0-9_-]{16,}")
+REDACTED = "[verwijderd]"
 
 
 @dataclass(frozen=True)
@@ -35,3 +40,14 @@ class Links:
 
     def backoffice_signal(self, reference: str) -> str:
         return self._url(f"/backoffice/signalen/{reference}")
+
+    def backoffice_login(self) -> str:
+        return self._url("/backoffice/login")
+
+    def set_password(self, token: str) -> str:
+        return self._url(f"/backoffice/wachtwoord/{token}")
+
+
+def redact_secret_links(text: str) -> str:
+    """The mail as it may be kept once delivered: what it said, never a working link."""
+    return SECRET_LINK.sub(lambda m: m.group(1) + REDACTED, text)

@@ -4,6 +4,7 @@ this module only decides and queues (in the caller's transaction)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -100,3 +101,64 @@ def owner_assigned(
     queue_mail(
         session, purpose="owner_assigned", recipient=owner.email, mail=mail, signal_id=signal.id
     )
+
+
+def owner_taken_over(
+    session: Session,
+    signal: Signal,
+    *,
+    previous_owner: User,
+    new_owner: User,
+    actor_name: str,
+    reason: str,
+    ctx: MailContext,
+) -> None:
+    """The owner a signal was taken from hears of it: taking a signal over is never silent."""
+    mail = ctx.renderer.render(
+        "owner_taken_over",
+        "nl",
+        signal=signal,
+        previous_owner=previous_owner,
+        new_owner=new_owner,
+        actor_name=actor_name,
+        reason=reason,
+        signal_url=ctx.links.backoffice_signal(signal.reference),
+    )
+    queue_mail(
+        session,
+        purpose="owner_taken_over",
+        recipient=previous_owner.email,
+        mail=mail,
+        signal_id=signal.id,
+    )
+
+
+def account_locked(
+    session: Session, user: User, until: datetime, failures: int, ctx: MailContext
+) -> None:
+    mail = ctx.renderer.render(
+        "account_locked",
+        "nl",
+        user=user,
+        until=until,
+        failures=failures,
+        login_url=ctx.links.backoffice_login(),
+    )
+    queue_mail(session, purpose="account_locked", recipient=user.email, mail=mail)
+
+
+def password_link(
+    session: Session, user: User, token: str, *, purpose: str, valid_hours: int, ctx: MailContext
+) -> None:
+    """The link to set a password ("welcome" for a new account, "reset" after an admin's
+    reset), to the account's own address."""
+    mail = ctx.renderer.render(
+        "password_link",
+        "nl",
+        user=user,
+        purpose=purpose,
+        valid_hours=valid_hours,
+        link=ctx.links.set_password(token),
+        login_url=ctx.links.backoffice_login(),
+    )
+    queue_mail(session, purpose=f"password_{purpose}", recipient=user.email, mail=mail)

@@ -3,8 +3,8 @@ gave wins; when nothing usable is given the signal still arrives, flagged for a 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from portal.domain.geography import Geography
@@ -71,13 +71,20 @@ def place(geo: Geography, loc: LocationInput) -> Placement:
 
 @dataclass(frozen=True)
 class RoutingRules:
-    by_wijk: Mapping[str, int]  # wijk code -> accountmanager user id
+    by_wijk: Mapping[str, int]  # wijk code -> owner user id (the admin's routing rule)
     general_owner_id: int | None
+    # wijk code -> the active accountmanagers who have that wijk, in a stable order
+    managers_by_wijk: Mapping[str, Sequence[int]] = field(default_factory=dict)
 
 
 def choose_owner(rules: RoutingRules, wijk_code: str | None) -> tuple[int | None, bool]:
-    """(owner user id or None, routed to the general inbox)."""
-    if wijk_code is not None and wijk_code in rules.by_wijk:
-        return rules.by_wijk[wijk_code], False
-    # A wijk without an accountmanager must not lose the signal.
+    """(owner user id or None, routed to the general inbox). The wijk's routing rule first;
+    a wijk without one goes to its accountmanager (the first, when it has several), so that
+    person is mailed too; only then the general inbox, so no signal ever lands nowhere."""
+    if wijk_code is not None:
+        if wijk_code in rules.by_wijk:
+            return rules.by_wijk[wijk_code], False
+        managers = rules.managers_by_wijk.get(wijk_code)
+        if managers:
+            return managers[0], False
     return rules.general_owner_id, True

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.domain import audit
+from portal.domain.intake import load_routing_rules
 from portal.domain.users import OWNER_ROLES
 from portal.models import GENERAL_INBOX, Buurt, RoutingRule, User, Wijk
 
@@ -166,3 +167,13 @@ def rename_buurt(session: Session, code: str, name: str, actor_id: int) -> bool:
     session.flush()
     audit.record(session, "buurt.renamed", actor_id=actor_id, code=code, old=previous, new=name)
     return True
+
+
+def wijken_without_owner(session: Session) -> list[Wijk]:
+    """Wijken whose new signals reach nobody of their own: no routing rule and no active
+    accountmanager (they go to the general inbox). Admins are warned about them."""
+    rules = load_routing_rules(session)
+    wijken = session.scalars(select(Wijk).order_by(Wijk.name))
+    return [
+        w for w in wijken if w.code not in rules.by_wijk and not rules.managers_by_wijk.get(w.code)
+    ]

@@ -25,7 +25,8 @@ def send_fresh_link(
     ).first()
     if signal is None or signal.reporter is None or not signal.reporter.email:
         return False
-    token = issue_status_token(session, signal)
+    # The resident lost their link, or someone else may have it: the old ones stop working.
+    token = issue_status_token(session, signal, revoke_others=True)
     session.flush()
     notifications.status_link(session, signal, signal.reporter.email, token, ctx)
     audit.record(session, "status_link.sent", signal_id=signal.id)

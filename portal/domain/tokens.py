@@ -1,29 +1,61 @@
-"""Private status-page tokens: 256 random bits handed out once, stored only as a hash."""
+"""Private status-page tokens: 256 random bits handed out once, stored only as a hash.
+
+The policy residents are told on their status page: asking for a new link (with reference
+and email) makes every older link stop working; every mail brings a fresh link, and only the
+newest ``MAX_LINKS_PER_SIGNAL`` keep working; all links stop ``LINK_DAYS_AFTER_CLOSING`` days
+after the signal was closed."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from portal.domain.vocabulary import CLOSED_STATUSES
 from portal.models import Signal, StatusToken
+
+MAX_LINKS_PER_SIGNAL = 10
+LINK_DAYS_AFTER_CLOSING = 90
 
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_status_token(session: Session, signal: Signal) -> str:
+def issue_status_token(session: Session, signal: Signal, *, revoke_others: bool = False) -> str:
+    """A new link for this signal; the oldest beyond the newest ``MAX_LINKS_PER_SIGNAL`` (or,
+    with ``revoke_others``, all earlier ones) stop working."""
     token = secrets.token_urlsafe(32)
     session.add(StatusToken(signal_id=signal.id, token_hash=hash_token(token)))
+    session.flush()
+    keep = select(StatusToken.id).where(StatusToken.signal_id == signal.id)
+    keep = keep.order_by(StatusToken.id.desc()).limit(1 if revoke_others else MAX_LINKS_PER_SIGNAL)
+    session.execute(
+        delete(StatusToken)
+        .where(StatusToken.signal_id == signal.id, StatusToken.id.not_in(keep.scalar_subquery()))
+        .execution_options(synchronize_session=False)
+    )
     return token
 
 
-def signal_for_token(session: Session, token: str) -> Signal | None:
+def links_expire_at(signal: Signal) -> datetime | None:
+    if signal.status not in {s.value for s in CLOSED_STATUSES} or signal.closed_at is None:
+        return None
+    return signal.closed_at + timedelta(days=LINK_DAYS_AFTER_CLOSING)
+
+
+def signal_for_token(session: Session, token: str, now: datetime) -> Signal | None:
     if not token or len(token) > 100:
         return None
-    return session.scalars(
+    signal = session.scalars(
         select(Signal).join(StatusToken).where(StatusToken.token_hash == hash_token(token))
     ).first()
+    if signal is None:
+        return None
+    expires = links_expire_at(signal)
+    if expires is not None and now >= expires:
+        return None
+    return signal

@@ -9,14 +9,19 @@ from collections.abc import Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.domain import audit
+from portal.domain.passwords import MIN_LENGTH as MIN_PASSWORD_LENGTH
+from portal.domain.passwords import (
+    check_password,
+    hash_password,
+    password_problem,
+    unusable_hash,
+)
 from portal.domain.vocabulary import CLOSED_STATUSES
 from portal.models import RoutingRule, Signal, User, Wijk
 from portal.models.user import Role
 
-MIN_PASSWORD_LENGTH = 12
 NAME_MAX = 200
 EMAIL_MAX = 320
 # Roles that may own signals (and so routing rules); management only reads.
@@ -58,12 +63,18 @@ def _check_role(role: str) -> None:
         raise UserError("unknown_role", f"Onbekende rol {role!r}; kies uit {', '.join(Role)}.")
 
 
-def _check_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
+PASSWORD_PROBLEMS = {
+    "too_short": f"Het wachtwoord moet minstens {MIN_PASSWORD_LENGTH} tekens hebben.",
+    "personal": "Het wachtwoord mag niet uw naam of e-mailadres bevatten.",
+    "common": "Dit wachtwoord wordt veel gebruikt en is makkelijk te raden. Kies een ander.",
+}
+
+
+def check_password_rules(password: str, *, email: str, name: str) -> None:
+    """At least 12 characters, not the account's name or email, not a common password."""
+    if problem := password_problem(password, email=email, name=name):
         raise UserError(
-            "password_too_short",
-            f"Het wachtwoord moet minstens {MIN_PASSWORD_LENGTH} tekens hebben.",
-            min_length=MIN_PASSWORD_LENGTH,
+            f"password_{problem}", PASSWORD_PROBLEMS[problem], min_length=MIN_PASSWORD_LENGTH
         )
 
 
@@ -96,21 +107,23 @@ def create_user(
     email: str,
     name: str,
     role: str,
-    password: str,
+    password: str | None,
     wijk_codes: Sequence[str] = (),
     actor_id: int | None = None,
 ) -> User:
+    """A new account; without a password it waits for its set-password link."""
     email = _clean_email(email)
     name = _clean_name(name)
     _check_role(role)
-    _check_password(password)
+    if password is not None:
+        check_password_rules(password, email=email, name=name)
     _check_email_free(session, email)
     wijken = _wijken(session, wijk_codes)
     user = User(
         email=email,
         name=name,
         role=role,
-        password_hash=generate_password_hash(password),
+        password_hash=hash_password(password) if password is not None else unusable_hash(),
         wijken=wijken,
     )
     session.add(user)
@@ -203,6 +216,8 @@ def update_user(
     changes = {key: [before[key], after[key]] for key in before if before[key] != after[key]}
     if "active" in changes:
         action = "user.reactivated" if active else "user.deactivated"
+        if not active:  # whoever was logged in with this account is out at the next click
+            user.session_epoch += 1
     else:
         action = "user.updated"
     session.flush()
@@ -211,12 +226,16 @@ def update_user(
 
 
 def set_password(session: Session, user: User, password: str, actor_id: int | None) -> None:
-    _check_password(password)
-    user.password_hash = generate_password_hash(password)
+    """A new password ends every session of the account (and lifts a lock)."""
+    check_password_rules(password, email=user.email, name=user.name)
+    user.password_hash = hash_password(password)
+    user.session_epoch += 1
+    user.failed_logins = 0
+    user.locked_until = None
     session.flush()
     # Never the password or its hash in the audit trail.
     audit.record(session, "user.password_set", actor_id=actor_id, user_id=user.id)
 
 
 def verify_password(user: User, password: str) -> bool:
-    return check_password_hash(user.password_hash, password)
+    return check_password(user.password_hash, password)

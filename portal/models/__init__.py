@@ -15,7 +15,7 @@ from portal.models.signal import (
     StatusToken,
 )
 from portal.models.standard_text import StandardText
-from portal.models.user import Role, User, user_wijken
+from portal.models.user import PasswordLink, RecoveryCode, Role, Setting, User, user_wijken
 
 __all__ = [
     "GENERAL_INBOX",
@@ -24,10 +24,13 @@ __all__ = [
     "Base",
     "Buurt",
     "OutboxMessage",
+    "PasswordLink",
+    "RecoveryCode",
     "ReferenceCounter",
     "Reporter",
     "Role",
     "RoutingRule",
+    "Setting",
     "Signal",
     "SignalEvent",
     "SignalTheme",

@@ -45,6 +45,8 @@ class Signal(Base):
     locale: Mapped[str] = mapped_column(String(5), default="nl")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # When it last became resolved or declined (None while open): status links expire from it.
+    closed_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     wijk: Mapped[Wijk | None] = relationship()

@@ -38,6 +38,27 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     wijken: Mapped[list[Wijk]] = relationship(secondary=user_wijken, order_by=Wijk.code)
 
+    # Every session remembers the epoch it was opened in; bumping it (logout, password or
+    # 2FA change, deactivation, "log out everywhere") ends all older sessions at once.
+    session_epoch: Mapped[int] = mapped_column(default=0)
+    # Failed logins since the last success; a run of them locks the account for a while.
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    # TOTP (RFC 6238): the shared secret once enrolment is confirmed, and the last time step
+    # used, so a code seen over someone's shoulder cannot be replayed within its window.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None]
+    # Shown as a QR code during enrolment; becomes ``totp_secret`` once a code from the app
+    # proves it was scanned. Kept here, not in the (readable) session cookie.
+    totp_pending_secret: Mapped[str | None] = mapped_column(String(64))
+    recovery_codes: Mapped[list[RecoveryCode]] = relationship(
+        cascade="all, delete-orphan", order_by="RecoveryCode.id"
+    )
+
+    @property
+    def has_2fa(self) -> bool:
+        return self.totp_secret is not None
+
     # flask-login protocol, kept here so the model needs no Flask import.
     @property
     def is_active(self) -> bool:
@@ -56,3 +77,36 @@ class User(Base):
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
+
+
+class RecoveryCode(Base):
+    """A single-use code for when the phone with the authenticator app is gone; hashed."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None]
+
+
+class PasswordLink(Base):
+    """A one-time link to set a password (new account, or a reset by an admin); hashed."""
+
+    __tablename__ = "password_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class Setting(Base):
+    """Settings an admin changes in the back office (not deployment configuration)."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))

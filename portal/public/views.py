@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from flask import (
     abort,
@@ -24,9 +24,10 @@ from werkzeug.utils import secure_filename
 
 from portal.domain import intake, status_lookup
 from portal.domain.geography import normalise_postcode
-from portal.domain.photos import PhotoRejected, StoredPhoto
+from portal.domain.photos import MAX_PIXELS, PhotoStore, StoredPhoto
 from portal.domain.routing import LocationInput
-from portal.domain.tokens import signal_for_token
+from portal.domain.tokens import LINK_DAYS_AFTER_CLOSING as LINK_DAYS
+from portal.domain.tokens import MAX_LINKS_PER_SIGNAL, links_expire_at, signal_for_token
 from portal.domain.vocabulary import Kind, Theme
 from portal.extensions import db, limiter
 from portal.models import Attachment, Signal
@@ -42,10 +43,15 @@ from portal.public.services import (
 from portal.public.status_forms import StatusLookupForm
 
 SUBMITTED = "submitted"
-SUBMISSION_KEY = re.compile(r"[0-9a-f]{32}")
+# The one-time keys of the forms this browser was given (the newest few).
+SUBMISSION_KEYS = "submission_keys"
+MAX_SUBMISSION_KEYS = 5
 
 PHOTO_ERRORS = {
     "too_large": _l("%(name)s is groter dan %(mb)d MB. Kies een kleinere foto."),
+    "too_many_pixels": _l(
+        "%(name)s is te groot: een foto mag hooguit %(mp)d megapixel zijn. Kies een kleinere foto."
+    ),
     "not_an_image": _l("%(name)s is geen foto in JPG, PNG of WebP. Kies een andere foto."),
     "unsupported": _l("%(name)s is geen foto in JPG, PNG of WebP. Kies een andere foto."),
 }
@@ -83,13 +89,15 @@ def accessibility():  # type: ignore[no-untyped-def]
 def report():  # type: ignore[no-untyped-def]
     form = ReportForm()
     if request.method == "GET":
-        form.submission_key.data = secrets.token_hex(16)
+        form.submission_key.data = _new_submission_key()
         return _render_report(form, [], [])
     if form.website.data:
         # A bot filled in the hidden field: thank it and store nothing.
         return render_template("public/thanks_generic.html")
-    if not SUBMISSION_KEY.fullmatch(form.submission_key.data or ""):
-        form.submission_key.data = secrets.token_hex(16)
+    if form.submission_key.data not in session.get(SUBMISSION_KEYS, []):
+        # Not a form this browser was given (tampered, or copied from someone else's
+        # page): a new form, never a way back to another signal.
+        form.submission_key.data = _new_submission_key()
     kept, photo_errors = _collect_photos(form)
     valid = form.validate()
     if not (valid and not photo_errors):
@@ -110,12 +118,22 @@ def report():  # type: ignore[no-untyped-def]
     except IntegrityError:
         # The same form raced in twice (a double click): show the signal the other stored.
         db.session.rollback()
-        result = intake.earlier_submission(db.session, data.submission_key)
+        result = intake.earlier_submission(db.session, data.submission_key, datetime.now(UTC))
         if result is None:
             raise
         db.session.commit()
     session[SUBMITTED] = {"reference": result.signal.reference, "token": result.status_token}
     return redirect(url_for(".confirmation"), code=303)
+
+
+def _new_submission_key() -> str:
+    """A one-time key for this form, remembered in this browser's session only."""
+    key = secrets.token_hex(16)
+    session[SUBMISSION_KEYS] = [
+        *session.get(SUBMISSION_KEYS, [])[-(MAX_SUBMISSION_KEYS - 1) :],
+        key,
+    ]
+    return key
 
 
 def report_rejected(message: str):  # type: ignore[no-untyped-def]
@@ -173,9 +191,44 @@ def _render_report(
 def _collect_photos(
     form: ReportForm, *, accept_new: bool = True
 ) -> tuple[list[KeptPhoto], list[str]]:
+    """The photos of this form: those kept from an earlier try plus the new files, which are
+    all stored or (when one is refused, or there are too many) none of them."""
     store = photo_store()
-    kept: list[KeptPhoto] = []
+    kept = _kept_photos(store)
+    limit = current_app.config["MAX_PHOTOS"]
     errors: list[str] = []
+    if accept_new:
+        # Counted before anything is read: a request with hundreds of files costs nothing.
+        uploads = [u for u in request.files.getlist(form.photos.name) if u and u.filename]
+        labels = [secure_filename(u.filename or "")[:100] or _("foto") for u in uploads]
+        batch = store.accept_all([u.stream for u in uploads], room=limit - len(kept))
+        kept += [KeptPhoto(s, label) for s, label in zip(batch.stored, labels, strict=False)]
+        sizes = {"mb": max_mb(), "mp": MAX_PIXELS // 1_000_000}
+        errors += [
+            str(PHOTO_ERRORS[why] % {"name": labels[i], **sizes}) for i, why in batch.refused
+        ]
+        if batch.too_many:
+            errors.append(
+                _(
+                    "U kunt maximaal %(max)d foto's meesturen. Kies minder foto's en verstuur "
+                    "het formulier opnieuw.",
+                    max=limit,
+                )
+            )
+            return kept, errors
+    if len(kept) > limit:
+        errors.append(
+            _(
+                "U kunt maximaal %(max)d foto's meesturen. Haal het vinkje weg bij de foto's "
+                "die u niet wilt meesturen.",
+                max=limit,
+            )
+        )
+    return kept, errors
+
+
+def _kept_photos(store: PhotoStore) -> list[KeptPhoto]:
+    kept: list[KeptPhoto] = []
     for value in dict.fromkeys(request.form.getlist("kept_photos")):
         stored_name, _sep, label = value.partition(":")
         stored = store.load(stored_name)
@@ -190,25 +243,7 @@ def _collect_photos(
             )
         )
         kept = [k for k in kept if k.stored.stored_name not in attached]
-    if accept_new:
-        for upload in request.files.getlist(form.photos.name):
-            if not upload or not upload.filename:
-                continue
-            label = secure_filename(upload.filename)[:100] or _("foto")
-            try:
-                kept.append(KeptPhoto(store.accept(upload.stream), label))
-            except PhotoRejected as rejected:
-                errors.append(str(PHOTO_ERRORS[rejected.reason] % {"name": label, "mb": max_mb()}))
-    limit = current_app.config["MAX_PHOTOS"]
-    if len(kept) > limit:
-        errors.append(
-            _(
-                "U kunt maximaal %(max)d foto's meesturen. Haal het vinkje weg bij de foto's "
-                "die u niet wilt meesturen.",
-                max=limit,
-            )
-        )
-    return kept, errors
+    return kept
 
 
 def max_mb() -> int:
@@ -246,36 +281,52 @@ def _submission(form: ReportForm, kept: list[KeptPhoto]) -> intake.Submission:
 
 @bp.get("/melden/bedankt")
 def confirmation():  # type: ignore[no-untyped-def]
-    submitted = session.get(SUBMITTED)
+    submitted = session.get(SUBMITTED) or {}
     signal = None
-    if submitted:
+    if submitted.get("reference"):
         signal = db.session.scalars(
             select(Signal).where(Signal.reference == submitted["reference"])
         ).first()
     if signal is None:
         return render_template("public/confirmation_missing.html"), 404
+    # The link is shown once: the (signed, not encrypted) cookie must not keep it, and the
+    # next person at a shared computer must not find it by going back to this page.
+    token = submitted.get("token")
+    session[SUBMITTED] = {"reference": signal.reference}
     return render_template(
         "public/confirmation.html",
         signal=signal,
-        status_url=links().status(submitted["token"]),
+        status_url=links().status(token) if token else None,
+        owner_is_for_wijk=intake.owner_is_for_wijk(db.session, signal),
         working_days=current_app.config["RESPONSE_WORKING_DAYS"],
     )
 
 
 @bp.get("/status/<token>")
 def status(token: str):  # type: ignore[no-untyped-def]
-    signal = signal_for_token(db.session, token)
+    signal = signal_for_token(db.session, token, datetime.now(UTC))
     if signal is None:
-        return render_template("public/status_unknown.html"), 404
+        return render_template("public/status_unknown.html", link_days=LINK_DAYS), 404
     timeline = [event for event in signal.events if event.is_public]
-    return render_template("public/status.html", signal=signal, timeline=timeline, token=token)
+    return render_template(
+        "public/status.html",
+        signal=signal,
+        timeline=timeline,
+        token=token,
+        expires_at=links_expire_at(signal),
+        max_links=MAX_LINKS_PER_SIGNAL,
+        link_days=LINK_DAYS,
+    )
 
 
 @bp.get("/status/<token>/foto/<int:attachment_id>")
 def status_photo(token: str, attachment_id: int):  # type: ignore[no-untyped-def]
-    signal = signal_for_token(db.session, token)
+    # The token first: nothing about photos is looked up for someone without a valid link.
+    signal = signal_for_token(db.session, token, datetime.now(UTC))
+    if signal is None:
+        abort(404)
     attachment = db.session.get(Attachment, attachment_id)
-    if signal is None or attachment is None or attachment.signal_id != signal.id:
+    if attachment is None or attachment.signal_id != signal.id:
         abort(404)
     path = photo_store().path(attachment.stored_name)
     if path is None or not path.is_file():

@@ -6,9 +6,9 @@ import io
 from pathlib import Path
 
 import pytest
-from PIL import Image, PngImagePlugin
+from PIL import Image, ImageFile, PngImagePlugin
 
-from portal.domain.photos import MAX_SIDE, PhotoRejected, PhotoStore
+from portal.domain.photos import MAX_PIXELS, MAX_SIDE, PhotoRejected, PhotoStore
 
 
 def jpeg_with_gps(size: tuple[int, int] = (64, 48), orientation: int | None = None) -> bytes:
@@ -126,3 +126,89 @@ def test_load_only_accepts_names_the_store_made(store: PhotoStore) -> None:
     assert store.load(stored.stored_name) == stored
     assert store.load("../../etc/passwd") is None
     assert store.load("0" * 32 + ".jpg") is None
+
+
+def tiny_png(size: tuple[int, int]) -> bytes:
+    """A file of a few kilobytes whose header claims ``size`` (one colour compresses to nothing)."""
+    out = io.BytesIO()
+    Image.new("1", size).save(out, "PNG")
+    return out.getvalue()
+
+
+class Decoded(BaseException):
+    """Not an Exception, so that no ``except`` in the code under test can swallow it."""
+
+
+def forbid_decoding(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any attempt to decode pixels fails the test (Pillow reads headers without ``load``)."""
+
+    def refuse(self: ImageFile.ImageFile):  # type: ignore[no-untyped-def]
+        raise Decoded(f"decoded a {self.size[0]}x{self.size[1]} image")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", refuse)
+
+
+@pytest.fixture
+def no_decoding(monkeypatch: pytest.MonkeyPatch) -> None:
+    forbid_decoding(monkeypatch)
+
+
+def test_more_pixels_than_the_cap_are_refused(store: PhotoStore) -> None:
+    # 30 MP in a few kB: over the 24 MP cap, but far below what Pillow refuses by itself.
+    assert MAX_PIXELS < 6000 * 5000 < Image.MAX_IMAGE_PIXELS
+    data = tiny_png((6000, 5000))
+    assert len(data) < 50_000
+    with pytest.raises(PhotoRejected) as rejected:
+        store.accept(io.BytesIO(data))
+    assert rejected.value.reason == "too_many_pixels"
+    assert not store.folder.exists() or not list(store.folder.iterdir())
+
+
+def test_the_pixel_cap_is_checked_before_decoding(store: PhotoStore, no_decoding: None) -> None:
+    with pytest.raises(PhotoRejected) as rejected:
+        store.accept(io.BytesIO(tiny_png((7000, 7000))))
+    assert rejected.value.reason == "too_many_pixels"
+
+
+def test_a_photo_at_the_pixel_cap_is_accepted(store: PhotoStore) -> None:
+    stored = store.accept(io.BytesIO(tiny_png((6000, 4000))))  # exactly 24 MP
+    assert max(stored.width, stored.height) == MAX_SIDE
+
+
+def test_too_many_files_are_refused_without_reading_any(
+    store: PhotoStore, no_decoding: None
+) -> None:
+    class Unreadable(io.BytesIO):
+        def read(self, *args: object) -> bytes:
+            raise AssertionError("a file was read")
+
+    result = store.accept_all([Unreadable() for _ in range(4)], room=3)
+    assert result.too_many
+    assert result.stored == [] and result.refused == []
+
+
+def test_one_refused_file_stores_none_of_the_request(store: PhotoStore) -> None:
+    good = io.BytesIO(jpeg_with_gps())
+    result = store.accept_all(
+        [good, io.BytesIO(b"not an image"), io.BytesIO(tiny_png((7000, 7000)))], room=3
+    )
+    assert result.stored == []
+    assert result.refused == [(1, "not_an_image"), (2, "too_many_pixels")]
+    assert not store.folder.exists() or not list(store.folder.iterdir())
+
+
+def test_a_file_that_breaks_while_decoding_stores_none_of_the_request(store: PhotoStore) -> None:
+    data = jpeg_with_gps((400, 400))
+    truncated = data[: len(data) // 2]  # the header is fine; the pixels are not all there
+    result = store.accept_all([io.BytesIO(jpeg_with_gps()), io.BytesIO(truncated)], room=3)
+    assert result.stored == []
+    assert result.refused == [(1, "not_an_image")]
+    assert not store.folder.exists() or not list(store.folder.iterdir())
+
+
+def test_a_batch_within_the_room_is_stored(store: PhotoStore) -> None:
+    result = store.accept_all([io.BytesIO(jpeg_with_gps()) for _ in range(2)], room=2)
+    assert not result.refused and not result.too_many
+    assert sorted(p.name for p in store.folder.iterdir()) == sorted(
+        s.stored_name for s in result.stored
+    )

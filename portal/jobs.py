@@ -1,0 +1,67 @@
+"""Housekeeping that runs outside requests: ``flask --app portal jobs run`` (from cron or a
+systemd timer, e.g. hourly). Every job is safe to run as often as the operator likes and
+decides for itself what is due, so the command needs no schedule of its own.
+
+To add a job (retention, link expiry, ...): write a function ``(JobContext) -> str`` that does
+the work in ``context.session`` and returns one line saying what it did, and list it in
+``JOBS``. The runner commits after each job, so one failing job does not undo the others."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from portal.domain.upload_sweep import sweep_loose_uploads
+from portal.outbox import FAILED_MAIL_RETENTION, redact_failed
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class JobContext:
+    session: Session
+    upload_folder: Path
+    now: datetime
+
+
+@dataclass(frozen=True)
+class JobResult:
+    name: str
+    summary: str
+    ok: bool
+
+
+def sweep_uploads(context: JobContext) -> str:
+    return str(sweep_loose_uploads(context.session, context.upload_folder, now=context.now))
+
+
+def redact_failed_mail(context: JobContext) -> str:
+    count = redact_failed(context.session, context.now - FAILED_MAIL_RETENTION)
+    return f"{count} failed mail(s) older than {FAILED_MAIL_RETENTION.days} days redacted"
+
+
+Job = tuple[str, Callable[[JobContext], str]]
+JOBS: tuple[Job, ...] = (
+    ("upload-sweep", sweep_uploads),
+    ("failed-mail-redaction", redact_failed_mail),
+)
+
+
+def run_due(context: JobContext, jobs: tuple[Job, ...] = JOBS) -> list[JobResult]:
+    results: list[JobResult] = []
+    for name, job in jobs:
+        try:
+            summary = job(context)
+            context.session.commit()
+        except Exception as error:  # one broken job must not stop the others
+            context.session.rollback()
+            log.exception("Job %s failed", name)
+            results.append(JobResult(name, f"failed: {error}", ok=False))
+        else:
+            results.append(JobResult(name, summary, ok=True))
+    return results
