@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from portal.database import make_engine
+from portal.domain.ids import parse_id
 from portal.mail_templates import JinjaMailRenderer
 
 csrf = CSRFProtect()
@@ -96,9 +97,8 @@ def _load_user(user_id: str):  # type: ignore[no-untyped-def]
     from portal.backoffice.access import SESSION_EPOCH
     from portal.models import User
 
-    if not user_id.isdigit() or len(user_id) > 12:
-        return None
-    user = db.session.get(User, int(user_id))
+    number = parse_id(user_id)
+    user = db.session.get(User, number) if number is not None else None
     if user is None or not user.active or session.get(SESSION_EPOCH) != user.session_epoch:
         return None
     return user

@@ -12,7 +12,8 @@ from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
-from portal.extensions import login_manager
+from portal.domain import two_factor
+from portal.extensions import db, login_manager
 from portal.models import Role
 
 STAFF_ROLES = (Role.ADMIN, Role.ACCOUNTMANAGER, Role.MANAGEMENT)
@@ -88,9 +89,6 @@ ENROLMENT_ENDPOINTS = frozenset(
 
 
 def _must_enrol(user: Any) -> bool:
-    from portal.domain import two_factor
-    from portal.extensions import db
-
     production = bool(current_app.config.get("PORTAL_ENV_IS_PRODUCTION"))
     return not user.has_2fa and two_factor.is_required(db.session, user, production=production)
 

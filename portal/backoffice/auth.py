@@ -123,26 +123,23 @@ def login_code():  # type: ignore[no-untyped-def]
     form = CodeForm()
     if form.validate_on_submit():
         now = datetime.now(UTC)
-        if not login_ops.is_locked(user, now) and two_factor.verify(
-            db.session, user, form.code.data or "", now
-        ):
-            user.failed_logins = 0
-            login_ops.logged_in(db.session, user)
-            db.session.commit()
+        right = login_ops.check_code(
+            db.session, user, form.code.data or "", now=now, mail=mail_context()
+        )
+        db.session.commit()  # the used time step or recovery code, or the failure count
+        if right:
             target = session[PENDING]["next"]
             start_session(user)
-            if two_factor.unused_recovery_codes(user) <= 2:
+            left = two_factor.unused_recovery_codes(user)
+            if left <= 2:
                 flash(
                     _(
                         "U heeft nog %(count)d herstelcodes. Maak nieuwe aan bij Mijn account.",
-                        count=two_factor.unused_recovery_codes(user),
+                        count=left,
                     ),
                     "info",
                 )
             return redirect(target, code=303)
-        if not login_ops.is_locked(user, now):
-            login_ops.record_failure(db.session, user, now=now, mail=mail_context())
-        db.session.commit()
         if login_ops.is_locked(user, now):
             session.pop(PENDING, None)
         form.code.errors = [

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portal.domain import audit
+from portal.domain import audit, two_factor
 from portal.domain.notifications import MailContext, account_locked
 from portal.domain.passwords import check_password
 from portal.models import User
@@ -71,6 +71,22 @@ def record_failure(session: Session, user: User, *, now: datetime, mail: MailCon
     session.flush()
     account_locked(session, user, user.locked_until, MAX_FAILURES, mail)
     return True
+
+
+def check_code(
+    session: Session, user: User, code: str, *, now: datetime, mail: MailContext
+) -> bool:
+    """The second step: a code from the app or a recovery code. Wrong codes count towards
+    the lock like wrong passwords; a locked account accepts none. Flushes."""
+    if is_locked(user, now):
+        return False
+    if two_factor.verify(session, user, code, now):
+        user.failed_logins = 0
+        logged_in(session, user)
+        session.flush()
+        return True
+    record_failure(session, user, now=now, mail=mail)
+    return False
 
 
 def logged_in(session: Session, user: User) -> None:
