@@ -28,6 +28,7 @@ def test_taking_a_signal_over_and_back_is_visible_to_its_owner(app: Flask, smtp)
     )
     assert taken.status_code == 303
     page = visible(anna.get(page_url(reference)).get_data(as_text=True))
+    assert "Sanne Bakker krijgt een e-mail." in page  # not "Anna ...": she did it herself
     assert PHONE in page  # now the owner, Anna sees the details (and that look is recorded)
 
     # Sanne hears of it at once.

@@ -15,6 +15,7 @@ from typing import Any
 from flask import abort, flash, redirect, request, send_file, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import Field
@@ -201,8 +202,16 @@ def signal_reassign(reference: str):  # type: ignore[no-untyped-def]
     owner_id = form.owner_id()
     new_owner = db.session.get(User, owner_id) if owner_id is not None else None
     done = _("De melding is verplaatst of toegewezen.")
+    previous = signal.owner
     if new_owner is not None and new_owner.id != signal.owner_id:
-        done += " " + _("%(name)s krijgt een e-mail.", name=new_owner.name)
+        # Who is mailed, as casework.reassign decides: never the one who did it.
+        told = [u.name for u in (new_owner, previous) if u is not None and u.id != current_user.id]
+        if len(told) == 2:
+            done += " " + _(
+                "%(first)s en %(second)s krijgen een e-mail.", first=told[0], second=told[1]
+            )
+        elif told:
+            done += " " + _("%(name)s krijgt een e-mail.", name=told[0])
     return _run(
         signal,
         "reassign",
