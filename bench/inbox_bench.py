@@ -39,10 +39,10 @@ from portal import create_app, migrate  # noqa: E402
 from portal.database import make_engine  # noqa: E402
 from portal.domain.geography import default_geography  # noqa: E402
 from portal.domain.inbox import Deadlines, InboxFilter, search_signals  # noqa: E402
-from portal.domain.vocabulary import Kind, Status, Theme  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import GENERAL_INBOX, RoutingRule, Signal, SignalTheme, User  # noqa: E402
 from portal.seeding import DEMO_PASSWORD, seed_demo_data, seed_geography  # noqa: E402
+from portal.vocabulary import Kind, Status, Theme  # noqa: E402
 
 TZ = ZoneInfo("Europe/Amsterdam")
 NOW = datetime.now(UTC)

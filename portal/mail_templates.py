@@ -11,7 +11,7 @@ from babel.dates import format_datetime
 from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from portal.domain import vocabulary
+from portal import vocabulary
 from portal.domain.mail import RenderedMail
 from portal.paths import resource_dir
 

@@ -11,8 +11,8 @@ from portal.domain.geography import Geography
 from portal.domain.intake import IntakeSettings, Submission, submit_signal
 from portal.domain.routing import LocationInput
 from portal.domain.users import create_user
-from portal.domain.vocabulary import Kind, Theme
 from portal.models import GENERAL_INBOX, Buurt, Role, RoutingRule, Signal, User, Wijk
+from portal.vocabulary import Kind, Theme
 
 DEMO_PASSWORD = "gooi-en-vecht-demo"  # documented in the README; demo data is never for production
 DEMO_ACCOUNTMANAGERS = {

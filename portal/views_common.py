@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.routing import IntegerConverter, Map
 
-from portal.domain import vocabulary
+from portal import vocabulary
 from portal.domain.geography import ATTRIBUTION
 from portal.domain.ids import MAX_ID
 

@@ -16,10 +16,10 @@ from portal.domain.intake import IntakeSettings, ReporterInput, Submission, subm
 from portal.domain.mail import Links
 from portal.domain.notifications import MailContext
 from portal.domain.routing import LocationInput
-from portal.domain.vocabulary import Kind, Theme
 from portal.extensions import db
 from portal.models import User
 from portal.seeding import DEMO_PASSWORD, demo_email
+from portal.vocabulary import Kind, Theme
 
 ANNA = demo_email("Anna de Vries")  # accountmanager Zuidwest (WK040203)
 SANNE = demo_email("Sanne Bakker")  # accountmanager Centrum (WK040201)

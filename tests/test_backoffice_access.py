@@ -23,9 +23,9 @@ from portal.domain.photos import PhotoStore
 from portal.domain.routing import LocationInput
 from portal.domain.standard_texts import save_text
 from portal.domain.users import create_user, update_user, verify_password
-from portal.domain.vocabulary import Kind, Theme
 from portal.models import Attachment, Role, Signal, User
 from portal.seeding import DEMO_PASSWORD
+from portal.vocabulary import Kind, Theme
 from tests.conftest import csrf_token
 from tests.factories import (
     ADMIN,

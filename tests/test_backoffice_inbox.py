@@ -23,9 +23,9 @@ from portal.domain import casework
 from portal.domain.inbox import Deadlines, InboxFilter, InboxPage, subtract_working_days
 from portal.domain.intake import ReporterInput, Submission, submit_signal
 from portal.domain.routing import LocationInput
-from portal.domain.vocabulary import Kind, Status, Theme
 from portal.extensions import db
 from portal.models import Signal, User
+from portal.vocabulary import Kind, Status, Theme
 from tests.factories import (
     ADMIN,
     ANNA,

@@ -27,7 +27,6 @@ from portal.domain.casework import LOCAL_TIMEZONE
 from portal.domain.intake import ReporterInput, Submission, submit_signal
 from portal.domain.photos import PhotoStore
 from portal.domain.routing import LocationInput
-from portal.domain.vocabulary import STATUS_LABELS, Kind, Status, Theme
 from portal.extensions import db
 from portal.models import (
     AuditRecord,
@@ -36,6 +35,7 @@ from portal.models import (
     SignalEvent,
     StandardText,
 )
+from portal.vocabulary import STATUS_LABELS, Kind, Status, Theme
 from tests.conftest import csrf_token
 from tests.factories import (
     ADMIN,

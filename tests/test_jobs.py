@@ -14,9 +14,9 @@ from PIL import Image
 from portal.domain.intake import ReporterInput, Submission, submit_signal
 from portal.domain.photos import PhotoStore, StoredPhoto
 from portal.domain.routing import LocationInput
-from portal.domain.vocabulary import Kind, Theme
 from portal.extensions import db
 from portal.jobs import JobContext, run_due, sweep_uploads
+from portal.vocabulary import Kind, Theme
 from tests.factories import KERKELANDEN, intake_settings
 
 DAY_AND_AN_HOUR = 25 * 3600

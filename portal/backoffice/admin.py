@@ -52,10 +52,10 @@ from portal.domain.users import (
     open_signal_count,
     update_user,
 )
-from portal.domain.vocabulary import KIND_NAMES, STATUS_LABELS
 from portal.extensions import db
 from portal.models import GENERAL_INBOX, Buurt, Role, RoutingRule, StandardText, User, Wijk
 from portal.public.services import mail_context
+from portal.vocabulary import KIND_NAMES, STATUS_LABELS
 
 
 def _add_error(field: Field, message: str) -> None:

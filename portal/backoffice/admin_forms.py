@@ -24,9 +24,9 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from portal.domain.routing_admin import NAME_MAX as PLACE_NAME_MAX
 from portal.domain.standard_texts import BODY_MAX, TITLE_MAX
 from portal.domain.users import EMAIL_MAX, NAME_MAX
-from portal.domain.vocabulary import KIND_NAMES, N_, STATUS_LABELS
 from portal.models import Role
 from portal.public.form_base import PortalForm
+from portal.vocabulary import KIND_NAMES, N_, STATUS_LABELS
 
 ROLE_LABELS = {
     Role.ACCOUNTMANAGER: N_("Accountmanager"),

@@ -20,8 +20,8 @@ from portal.domain.inbox import (
     filter_options,
     search_signals,
 )
-from portal.domain.vocabulary import Kind, Status, Theme
 from portal.extensions import db
+from portal.vocabulary import Kind, Status, Theme
 
 DETAIL_ENDPOINT = "backoffice.signal_detail"
 

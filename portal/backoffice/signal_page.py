@@ -26,7 +26,6 @@ from portal.backoffice.signal_forms import (
 )
 from portal.domain import casework, permissions, standard_texts, workflow
 from portal.domain.casework import Actor
-from portal.domain.vocabulary import STATUS_LABELS, Status
 from portal.extensions import db
 from portal.models import (
     AuditRecord,
@@ -39,6 +38,7 @@ from portal.models import (
     User,
     Wijk,
 )
+from portal.vocabulary import STATUS_LABELS, Status
 
 # The actions on the page, in the order they appear; each has a section with this anchor.
 ACTIONS = ("status", "reply", "note", "reassign", "follow_up")

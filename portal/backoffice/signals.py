@@ -40,7 +40,6 @@ from portal.backoffice.signal_page import (
 )
 from portal.domain import casework, standard_texts
 from portal.domain.casework import Actor, CaseworkError, StaleSignal
-from portal.domain.vocabulary import STATUS_LABELS, Status
 from portal.extensions import db
 from portal.models import (
     Attachment,
@@ -49,6 +48,7 @@ from portal.models import (
     User,
 )
 from portal.public.services import links, mail_context, photo_store
+from portal.vocabulary import STATUS_LABELS, Status
 
 
 def stale_message() -> str:

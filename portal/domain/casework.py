@@ -20,8 +20,8 @@ from portal.domain.notifications import (
     public_update,
 )
 from portal.domain.routing import choose_owner
-from portal.domain.vocabulary import CLOSED_STATUSES, Status
 from portal.models import AuditRecord, Buurt, Signal, SignalEvent, User, Wijk
+from portal.vocabulary import CLOSED_STATUSES, Status
 
 MESSAGE_MAX = 5000
 CONTACT_VIEWED = "reporter.viewed"

@@ -38,8 +38,8 @@ from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from portal.domain.geography import normalise_postcode
 from portal.domain.ids import parse_id
-from portal.domain.vocabulary import CLOSED_STATUSES, Kind, Status, Theme
 from portal.models import Buurt, Role, Signal, SignalTheme, User, Wijk, user_wijken
+from portal.vocabulary import CLOSED_STATUSES, Kind, Status, Theme
 
 SCOPES = ("mine", "all")
 SORTS = ("newest", "oldest", "status", "wijk")

@@ -15,7 +15,6 @@ from portal.domain.photos import StoredPhoto
 from portal.domain.references import next_reference
 from portal.domain.routing import LocationInput, Placement, RoutingRules, choose_owner, place
 from portal.domain.tokens import issue_status_token
-from portal.domain.vocabulary import Kind, Status, Theme
 from portal.models import (
     GENERAL_INBOX,
     Attachment,
@@ -28,6 +27,7 @@ from portal.models import (
     User,
     user_wijken,
 )
+from portal.vocabulary import Kind, Status, Theme
 
 
 @dataclass(frozen=True)

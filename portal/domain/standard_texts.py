@@ -8,8 +8,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from portal.domain import audit
-from portal.domain.vocabulary import Kind, Status
 from portal.models import Signal, StandardText
+from portal.vocabulary import Kind, Status
 
 PLACEHOLDERS = ("meldnummer", "titel", "wijk", "buurt", "accountmanager")
 TITLE_MAX = 120

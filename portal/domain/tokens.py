@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from portal.domain.vocabulary import CLOSED_STATUSES
 from portal.models import Signal, StatusToken
+from portal.vocabulary import CLOSED_STATUSES
 
 MAX_LINKS_PER_SIGNAL = 10
 LINK_DAYS_AFTER_CLOSING = 90

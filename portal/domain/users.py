@@ -18,9 +18,9 @@ from portal.domain.passwords import (
     password_problem,
     unusable_hash,
 )
-from portal.domain.vocabulary import CLOSED_STATUSES
 from portal.models import RoutingRule, Signal, User, Wijk
 from portal.models.user import Role
+from portal.vocabulary import CLOSED_STATUSES
 
 NAME_MAX = 200
 EMAIL_MAX = 320

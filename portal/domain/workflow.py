@@ -3,7 +3,7 @@ One table, walked completely by the tests."""
 
 from __future__ import annotations
 
-from portal.domain.vocabulary import Status
+from portal.vocabulary import Status
 
 _WORKING = {
     Status.IN_PROGRESS,

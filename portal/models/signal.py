@@ -8,10 +8,10 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.domain.vocabulary import Theme
 from portal.models.base import Base, utcnow
 from portal.models.geo import Buurt, Wijk
 from portal.models.user import User
+from portal.vocabulary import Theme
 
 THEME_ORDER = tuple(t.value for t in Theme)
 

@@ -28,8 +28,8 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.domain.geography import normalise_postcode
-from portal.domain.vocabulary import KIND_LABELS, THEME_LABELS, Kind, Theme
 from portal.public.form_base import PortalForm
+from portal.vocabulary import KIND_LABELS, THEME_LABELS, Kind, Theme
 
 TITLE_MAX = 120
 DESCRIPTION_MIN = 10

@@ -28,7 +28,6 @@ from portal.domain.photos import MAX_PIXELS, PhotoStore, StoredPhoto
 from portal.domain.routing import LocationInput
 from portal.domain.tokens import LINK_DAYS_AFTER_CLOSING as LINK_DAYS
 from portal.domain.tokens import MAX_LINKS_PER_SIGNAL, links_expire_at, signal_for_token
-from portal.domain.vocabulary import Kind, Theme
 from portal.extensions import db, limiter
 from portal.models import Attachment, Signal
 from portal.public import bp
@@ -41,6 +40,7 @@ from portal.public.services import (
     wijken_with_buurten,
 )
 from portal.public.status_forms import StatusLookupForm
+from portal.vocabulary import Kind, Theme
 
 SUBMITTED = "submitted"
 # The one-time keys of the forms this browser was given (the newest few).

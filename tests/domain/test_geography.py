@@ -1,4 +1,3 @@
-import ast
 import json
 import math
 from pathlib import Path
@@ -261,15 +260,3 @@ def test_attribution():
 def test_offline_address_locator_finds_nothing():
     locator: AddressLocator = OfflineAddressLocator()
     assert locator.locate_address("Kerkbrink", "6", "1211 BX") is None
-
-
-@pytest.mark.parametrize("module", ["geography.py", "routing.py"])
-def test_domain_module_does_not_import_flask(module):
-    tree = ast.parse((ROOT / "portal" / "domain" / module).read_text("utf-8"))
-    imported = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            imported.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            imported.add(node.module)
-    assert not {name for name in imported if name.split(".")[0].startswith("flask")}

@@ -1,5 +1,8 @@
 """The words of the domain as data: kinds, themes and statuses. Labels are Dutch source
-texts; the web layer translates them (they are marked for extraction with ``N_``)."""
+texts; the web layer translates them (they are marked for extraction with ``N_``).
+
+Shared by the models and the domain operations, so it sits below both (models never import
+from ``portal.domain``)."""
 
 from __future__ import annotations
 
