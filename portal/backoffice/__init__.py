@@ -9,7 +9,6 @@ bp.before_request(guard)
 
 from portal.backoffice import (  # noqa: E402, F401 - registers routes
     admin,
-    admin_security,
     auth,
     inbox,
     password_page,

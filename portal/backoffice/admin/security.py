@@ -13,6 +13,7 @@ from wtforms import BooleanField
 
 from portal.backoffice import bp
 from portal.backoffice.access import roles_required
+from portal.backoffice.admin.common import user_or_404
 from portal.backoffice.forms import ConfirmForm
 from portal.domain import two_factor
 from portal.domain.password_links import send_password_link
@@ -25,13 +26,6 @@ class TwoFactorSettingForm(FlaskForm):
     required_for_all = BooleanField()
 
 
-def _user_or_404(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    return user
-
-
 def _back_to(user: User):  # type: ignore[no-untyped-def]
     return redirect(url_for("backoffice.admin_user_edit", user_id=user.id), code=303)
 
@@ -39,7 +33,7 @@ def _back_to(user: User):  # type: ignore[no-untyped-def]
 @bp.post("/beheer/gebruikers/<int:user_id>/wachtwoord")
 @roles_required(Role.ADMIN)
 def admin_user_password(user_id: int):  # type: ignore[no-untyped-def]
-    user = _user_or_404(user_id)
+    user = user_or_404(user_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     send_password_link(
@@ -65,7 +59,7 @@ def admin_user_password(user_id: int):  # type: ignore[no-untyped-def]
 @bp.post("/beheer/gebruikers/<int:user_id>/tweestapsverificatie")
 @roles_required(Role.ADMIN)
 def admin_user_two_factor(user_id: int):  # type: ignore[no-untyped-def]
-    user = _user_or_404(user_id)
+    user = user_or_404(user_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     if user.has_2fa or user.totp_pending_secret:
