@@ -151,11 +151,12 @@ def check_production(app: Flask) -> None:
             f"PORTAL_SECRET_KEY to a random value of at least {MIN_SECRET_KEY_LENGTH} "
             'characters (python -c "import secrets; print(secrets.token_urlsafe(48))").'
         )
-    base_url = str(app.config.get("PUBLIC_BASE_URL") or "")
-    host = urlsplit(base_url).hostname
-    if not host or urlsplit(base_url).scheme not in {"https", "http"}:
+    base_url = urlsplit(str(app.config.get("PUBLIC_BASE_URL") or ""))
+    host = base_url.hostname
+    # https only: production cookies are Secure and HSTS is sent, so http links would break.
+    if not host or base_url.scheme != "https":
         raise ConfigurationError(
-            "Refusing to start in production without PUBLIC_BASE_URL: set "
+            "Refusing to start in production without an https PUBLIC_BASE_URL: set "
             "PORTAL_PUBLIC_BASE_URL to the address residents use, e.g. "
             "https://wijkzaken.hilversum.nl. Links in mail are made from it, never from the "
             "Host header of a request."

@@ -318,7 +318,12 @@ def test_next_to_an_own_back_office_page_is_followed(client):
 
 def test_production_session_cookie_is_secure_httponly_and_samesite(app_config):
     config = {k: v for k, v in app_config.items() if k != "TESTING"}
-    config |= {"PORTAL_ENV": "production", "SECRET_KEY": STRONG_KEY, "OUTBOX_DELIVERY": "off"}
+    config |= {
+        "PORTAL_ENV": "production",
+        "SECRET_KEY": STRONG_KEY,
+        "OUTBOX_DELIVERY": "off",
+        "PUBLIC_BASE_URL": "https://portal.test",
+    }
     production = create_app(config)
     assert production.config["SESSION_COOKIE_SECURE"] is True
     assert production.config["SESSION_COOKIE_HTTPONLY"] is True

@@ -534,14 +534,23 @@ def test_failed_mail_is_redacted_after_the_retention_period(app, runner):
             status="failed",
             next_attempt_at=utcnow() - timedelta(days=1),
         )
-        session.add_all([old, recent])
+        older = OutboxMessage(
+            purpose="public_status_changed",
+            recipient="c@example.nl",
+            subject="s",
+            body_text=f"Bekijk {link} .",
+            status="failed",
+            next_attempt_at=utcnow() - timedelta(days=90),
+        )
+        session.add_all([old, recent, older])
         session.commit()
         old_id, recent_id = old.id, recent.id
     result = runner.invoke(args=["jobs", "run"])
     assert result.exit_code == 0, result.output
-    assert "failed-mail-redaction: 1 failed mail(s)" in result.output
+    assert "failed-mail-redaction: 2 failed mail(s)" in result.output
     with db_session(app) as session:
         old, recent = session.get(OutboxMessage, old_id), session.get(OutboxMessage, recent_id)
         assert old is not None and recent is not None
-        assert "A" * 43 not in old.body_text and "A" * 43 not in (old.body_html or "")
+        assert old.body_text == "https://portal.test/status/[verwijderd]"
+        assert old.body_html == '<a href="https://portal.test/status/[verwijderd]">link</a>'
         assert recent.body_text == link

@@ -36,11 +36,37 @@ def test_production_refuses_a_guessable_secret_key(make_app, key):  # noqa: F811
         production(make_app, SECRET_KEY=key)
 
 
-def test_production_refuses_to_start_without_a_public_base_url(make_app):  # noqa: F811
+@pytest.mark.parametrize(
+    "base_url",
+    ["", "wijkzaken.hilversum.example", "http://wijkzaken.hilversum.example", "ftp://x.example"],
+)
+def test_production_refuses_to_start_without_an_https_public_base_url(make_app, base_url):  # noqa: F811
     with pytest.raises(ConfigurationError, match="PUBLIC_BASE_URL"):
-        production(make_app, PUBLIC_BASE_URL="")
-    with pytest.raises(ConfigurationError, match="PUBLIC_BASE_URL"):
-        production(make_app, PUBLIC_BASE_URL="wijkzaken.hilversum.example")
+        production(make_app, PUBLIC_BASE_URL=base_url)
+
+
+def test_an_explicit_trusted_hosts_list_is_kept(make_app):  # noqa: F811
+    app = production(make_app, TRUSTED_HOSTS=["wijkzaken.hilversum.example", "intern.example"])
+    client = app.test_client()
+    assert client.get("/privacy", base_url="https://intern.example").status_code == 200
+    assert client.get("/privacy", base_url="https://evil.example").status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("key", "accepted"),
+    [
+        pytest.param("q7Vb2_LmXz9RkT4wYpN8sJd3HfGc6Ae1", True, id="32-characters"),
+        pytest.param("q7Vb2_LmXz9RkT4wYpN8sJd3HfGc6Ae", False, id="31-characters"),
+        pytest.param("abcdefghijklmnopabcdefghijklmnop", True, id="16-different"),
+        pytest.param("abcdefghijklmnoaabcdefghijklmnoa", False, id="15-different"),
+    ],
+)
+def test_the_secret_key_limits_are_exact(make_app, key, accepted):  # noqa: F811
+    if accepted:
+        assert production(make_app, SECRET_KEY=key).config["SECRET_KEY"] == key
+    else:
+        with pytest.raises(ConfigurationError, match="SECRET_KEY"):
+            production(make_app, SECRET_KEY=key)
 
 
 def test_production_answers_only_its_own_host(make_app):  # noqa: F811

@@ -93,3 +93,13 @@ def test_reopening_clears_the_closing_moment(app: Flask) -> None:
         signal = session.scalars(select(Signal).where(Signal.reference == reference)).one()
         assert signal.status == "reopened"
         assert signal.closed_at is None
+
+
+def test_an_open_signal_with_an_old_closing_moment_keeps_its_links(app: Flask, client) -> None:
+    """Only closed signals expire: a reopened one (closing moment from before) stays open."""
+    reference, token = make_signal(app)
+    with db_session(app) as session:
+        signal = session.scalars(select(Signal).where(Signal.reference == reference)).one()
+        signal.closed_at = datetime.now(UTC) - timedelta(days=LINK_DAYS_AFTER_CLOSING + 1)
+        session.commit()
+    assert client.get(f"/status/{token}").status_code == 200
