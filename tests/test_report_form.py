@@ -662,6 +662,22 @@ def test_kept_photos_and_too_many_new_ones_keep_only_the_kept(app, client):
         ]
 
 
+def test_more_kept_photos_than_allowed_are_refused(app, client):
+    """Only a changed page sends four kept photos (the form keeps at most three), but a signal
+    must never get more photos than allowed: untick one, and nothing is stored yet."""
+    kept = []
+    for i in range(4):
+        response = post_report(
+            client, valid_form(kind=None), photos=[(make_image("JPEG", (40 + i, 30)), f"f{i}.jpg")]
+        )
+        kept += FormState(response.get_data(as_text=True)).checked["kept_photos"]
+    assert len(kept) == 4
+    response = post_report(client, valid_form(kept_photos=kept))
+    page = assert_error(response, "photos", "Haal het vinkje weg")
+    assert FormState(page).checked["kept_photos"] == kept
+    assert signal_count(app) == 0
+
+
 def test_a_photo_is_kept_while_another_field_is_fixed(app, client):
     sent = valid_form(kind=None)
     response = post_report(client, sent, photos=[(make_image("JPEG"), "stoep.jpg")])
