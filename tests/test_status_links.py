@@ -103,3 +103,11 @@ def test_an_open_signal_with_an_old_closing_moment_keeps_its_links(app: Flask, c
         signal.closed_at = datetime.now(UTC) - timedelta(days=LINK_DAYS_AFTER_CLOSING + 1)
         session.commit()
     assert client.get(f"/status/{token}").status_code == 200
+
+
+def test_a_new_link_for_one_signal_leaves_other_signals_alone(app: Flask, client, smtp) -> None:
+    reference, _token = make_signal(app)
+    _other, other_token = make_signal(app, title="Een andere melding")
+    anna = logged_in(app, ANNA)
+    assert post_action(anna, app, reference, "reply", {"message": "Bericht."}).status_code == 303
+    assert client.get(f"/status/{other_token}").status_code == 200
