@@ -111,3 +111,32 @@ def test_a_new_link_for_one_signal_leaves_other_signals_alone(app: Flask, client
     anna = logged_in(app, ANNA)
     assert post_action(anna, app, reference, "reply", {"message": "Bericht."}).status_code == 303
     assert client.get(f"/status/{other_token}").status_code == 200
+
+
+def test_a_message_keeps_its_paragraphs_on_the_status_page(app: Flask, client) -> None:
+    reference, token = make_signal(app)
+    anna = logged_in(app, ANNA)
+    message = "Bedankt voor uw melding.\nWe gaan er deze week naar kijken."
+    assert post_action(anna, app, reference, "reply", {"message": message}).status_code == 303
+    page = client.get(f"/status/{token}").get_data(as_text=True)
+    assert '<p class="utrecht-paragraph">Bedankt voor uw melding.</p>' in page
+    assert '<p class="utrecht-paragraph">We gaan er deze week naar kijken.</p>' in page
+
+
+def test_a_reference_is_found_as_people_type_it(app: Flask, client, smtp) -> None:
+    from portal.domain.references import normalise_reference
+    from tests.conftest import csrf_token
+
+    reference, _token = make_signal(app)
+    number = int(reference.rsplit("-", 1)[1])
+    typed = f"hlv {reference.split('-')[1]} {number}"
+    assert normalise_reference(typed) == reference
+    before = len(smtp.wait_for(2))
+    token = csrf_token(client, "/status/opvragen")
+    response = client.post(
+        "/status/opvragen",
+        data={"csrf_token": token, "reference": typed, "email": "bewoner@example.nl"},
+    )
+    assert response.status_code == 303
+    [mail] = smtp.wait_for(before + 1)[before:]
+    assert reference in str(mail["Subject"])

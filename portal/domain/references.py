@@ -3,6 +3,8 @@ many residents submit at the same moment (one counter row, updated atomically)."
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -13,6 +15,20 @@ from portal.models import ReferenceCounter
 
 def format_reference(prefix: str, year: int, number: int) -> str:
     return f"{prefix}-{year}-{number:06d}"
+
+
+# As people type a reference from a letter or mail: "hlv 2026 000005", "HLV2026-5", …
+_TYPED_REFERENCE = re.compile(r"([a-z]{1,10})[\s._-]*(\d{4})[\s._-]*(\d{1,6})", re.IGNORECASE)
+
+
+def normalise_reference(typed: str) -> str:
+    """The reference in its one written form; text that is no reference comes back trimmed
+    and upper-cased (and so simply matches nothing)."""
+    match = _TYPED_REFERENCE.fullmatch(typed.strip())
+    if match is None:
+        return typed.strip().upper()
+    prefix, year, number = match.groups()
+    return format_reference(prefix.upper(), int(year), int(number))
 
 
 def next_reference(session: Session, prefix: str, year: int) -> str:

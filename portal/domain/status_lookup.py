@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.domain import audit, notifications
+from portal.domain.references import normalise_reference
 from portal.domain.tokens import issue_status_token
 from portal.models import Reporter, Signal
 
@@ -19,7 +20,7 @@ def send_fresh_link(
         select(Signal)
         .join(Reporter)
         .where(
-            Signal.reference == reference.strip().upper(),
+            Signal.reference == normalise_reference(reference),
             func.lower(Reporter.email) == email.strip().lower(),
         )
     ).first()
