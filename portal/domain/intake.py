@@ -96,15 +96,12 @@ def load_routing_rules(session: Session) -> RoutingRules:
 
 
 def owner_is_for_wijk(session: Session, signal: Signal) -> bool:
-    """Whether the signal's owner is the one of its wijk (and not the general inbox's, who
-    has it because the wijk has nobody): the confirmation page words it so."""
+    """Whether the signal's owner is the one routing gives its wijk (and not the general
+    inbox's, who has it because the wijk has nobody): the confirmation page words it so."""
     if signal.owner_id is None or signal.wijk_code is None:
         return False
-    rules = load_routing_rules(session)
-    wijk = signal.wijk_code
-    return rules.by_wijk.get(wijk) == signal.owner_id or (
-        wijk not in rules.by_wijk and signal.owner_id in rules.managers_by_wijk.get(wijk, ())
-    )
+    owner_id, general = choose_owner(load_routing_rules(session), signal.wijk_code)
+    return not general and owner_id == signal.owner_id
 
 
 # A form sent twice (a double click, a refresh, back and send again) within this time gives
@@ -123,7 +120,10 @@ def earlier_submission(session: Session, key: str | None, now: datetime) -> Inta
     """The signal this very form created moments ago, with a fresh token for its page; None
     when there is none, or it is older than ``SUBMISSION_WINDOW``. Also for after a failed
     commit (the same form raced in twice and the other request stored it first)."""
-    existing = find_by_submission_key(session, key)
+    return _duplicate_of(session, find_by_submission_key(session, key), now)
+
+
+def _duplicate_of(session: Session, existing: Signal | None, now: datetime) -> IntakeResult | None:
     if existing is None or existing.created_at < now - SUBMISSION_WINDOW:
         return None
     return IntakeResult(existing, issue_status_token(session, existing), duplicate=True)
@@ -132,10 +132,11 @@ def earlier_submission(session: Session, key: str | None, now: datetime) -> Inta
 def submit_signal(session: Session, data: Submission, settings: IntakeSettings) -> IntakeResult:
     """Stores the signal, its first timeline step, the audit record and the outbox mail, and
     flushes; the caller commits once. A repeated submission returns the first signal."""
-    earlier = earlier_submission(session, data.submission_key, settings.now)
-    if earlier is not None:
-        return earlier
-    if find_by_submission_key(session, data.submission_key) is not None:
+    existing = find_by_submission_key(session, data.submission_key)
+    if existing is not None:
+        earlier = _duplicate_of(session, existing, settings.now)
+        if earlier is not None:
+            return earlier
         data = replace(data, submission_key=None)  # an old key: this is a new form
 
     placement = place(settings.geography, data.location)
