@@ -215,13 +215,9 @@ def _deliver_one(
             )
         return not isinstance(error, ServerUnavailable)
     # Delivered: the copy we keep (shown on the timeline) must not hold a working link.
+    text, html = _redacted(message)
     _settle(
-        session_factory,
-        message,
-        status="sent",
-        sent_at=clock(),
-        body_text=redact_secret_links(message.body_text),
-        body_html=redact_secret_links(message.body_html) if message.body_html else None,
+        session_factory, message, status="sent", sent_at=clock(), body_text=text, body_html=html
     )
     report.sent += 1
     return True
@@ -365,10 +361,15 @@ def redact_failed(session: Session, older_than: datetime) -> int:
             OutboxMessage.status == "failed", OutboxMessage.next_attempt_at < older_than
         )
     ):
-        text = redact_secret_links(message.body_text)
-        html = redact_secret_links(message.body_html) if message.body_html else None
+        text, html = _redacted(message)
         if (text, html) != (message.body_text, message.body_html):
             message.body_text, message.body_html = text, html
             count += 1
     session.flush()
     return count
+
+
+def _redacted(message: OutboxMessage) -> tuple[str, str | None]:
+    """Its text and HTML bodies without a working secret link."""
+    html = redact_secret_links(message.body_html) if message.body_html else message.body_html
+    return redact_secret_links(message.body_text), html
