@@ -12,7 +12,9 @@ PIP_TOOLS := pip-tools==7.6.2
 # and its own mail sink.
 PORT ?= 5000
 MAIL_PORT ?= 8025
-RUN_ENV := $(DEV_ENV) PORTAL_MAIL_PORT=$(MAIL_PORT)
+# Replies to the portal's mail: the inbound endpoint (`mail receive`) listens here.
+INBOUND_PORT ?= 8026
+RUN_ENV := $(DEV_ENV) PORTAL_MAIL_PORT=$(MAIL_PORT) PORTAL_INBOUND_MAIL_PORT=$(INBOUND_PORT)
 
 .PHONY: run test setup lint format translations extract-messages assets system-deps clean lock mutate
 
@@ -58,14 +60,17 @@ extract-messages: $(VENV)/.installed
 		--project wijkzaken-portal -o translations/messages.pot .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
 
-# The mail sink and the outbox worker run beside the portal and stop with it.
+# The mail sink, the outbox worker and the inbound mail endpoint run beside the portal and stop
+# with it.
 run: setup
 	$(RUN_ENV) $(FLASK) db upgrade
 	$(RUN_ENV) $(FLASK) seed wijken
 	@echo "Development mail is caught by a local SMTP sink on port $(MAIL_PORT) and saved in instance/mail/ (one .eml per message)."
+	@echo "Replies to that mail can be sent by SMTP to 127.0.0.1:$(INBOUND_PORT) (their Reply-To address)."
 	@$(RUN_ENV) $(FLASK) devmail --port $(MAIL_PORT) --dir instance/mail & sink=$$!; \
 	  $(RUN_ENV) $(FLASK) outbox send --loop --interval 5 & worker=$$!; \
-	  trap 'kill $$sink $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(RUN_ENV) $(FLASK) mail receive & inbound=$$!; \
+	  trap 'kill $$sink $$worker $$inbound 2>/dev/null' EXIT INT TERM; \
 	  $(RUN_ENV) $(FLASK) seed demo --base-url http://127.0.0.1:$(PORT) && \
 	  $(RUN_ENV) $(FLASK) run --host 127.0.0.1 --port $(PORT)
 

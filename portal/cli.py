@@ -22,6 +22,7 @@ seed_cli = AppGroup("seed", help="Reference and demo data.")
 users_cli = AppGroup("users", help="Staff accounts.")
 outbox_cli = AppGroup("outbox", help="Queued mail.")
 jobs_cli = AppGroup("jobs", help="Housekeeping (run it from cron, e.g. hourly).")
+mail_cli = AppGroup("mail", help="Replies by email.")
 
 
 @db_cli.command("upgrade")
@@ -81,7 +82,7 @@ def seed_demo(base_url: str) -> None:
 
 
 def init_app(app: Flask) -> None:
-    for group in (db_cli, seed_cli, users_cli, outbox_cli, jobs_cli):
+    for group in (db_cli, seed_cli, users_cli, outbox_cli, jobs_cli, mail_cli):
         app.cli.add_command(group)
     app.cli.add_command(devmail_command)
 
@@ -215,13 +216,16 @@ _STATUSES = {"pending", "sending", "sent", "failed"}
 
 @jobs_cli.command("run")
 def jobs_run() -> None:
-    """Run the housekeeping that is due (now: remove photos no signal uses after a day)."""
+    """Run the housekeeping that is due: loose uploads, old failed mail, question reminders."""
     from portal.jobs import JobContext, run_due
+    from portal.public.services import mail_context
 
     context = JobContext(
         session=db.session,
         upload_folder=Path(current_app.config["UPLOAD_FOLDER"]),
         now=datetime.now(UTC),
+        mail=mail_context(),
+        question_reminder_working_days=current_app.config["QUESTION_REMINDER_WORKING_DAYS"],
     )
     results = run_due(context)
     for result in results:
@@ -252,6 +256,32 @@ def devmail_command(host: str, port: int, folder: Path | None) -> None:
             stop.wait()
     finally:
         sink.stop()
+    click.echo("Stopped.")
+
+
+@mail_cli.command("receive")
+@click.option("--host", help="Address to listen on  [default: INBOUND_MAIL_HOST]")
+@click.option("--port", type=int, help="Port  [default: INBOUND_MAIL_PORT]")
+@click.option(
+    "--protocol", type=click.Choice(["smtp", "lmtp"]), help="[default: INBOUND_MAIL_PROTOCOL]"
+)
+def mail_receive(host: str | None, port: int | None, protocol: str | None) -> None:
+    """Receive residents' mail replies (SMTP or LMTP) and put them on their signals."""
+    from portal.inbound_server import start_server
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    server = start_server(
+        app, host=host, port=port, protocol=protocol, on_result=lambda r: click.echo(str(r))
+    )
+    click.echo(
+        f"Receiving replies by {server.protocol.upper()} on {server.host}:{server.port}; "
+        "Ctrl-C to stop."
+    )
+    try:
+        with _stop_on_signals() as stop:
+            stop.wait()
+    finally:
+        server.stop()
     click.echo("Stopped.")
 
 

@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 
+from portal.vocabulary import N_
+
 # Only ever fine for development and tests; production refuses to start with it.
 DEFAULT_SECRET_KEY = "dev-only-change-me"
 
@@ -39,6 +41,23 @@ def defaults(instance_path: str) -> dict[str, object]:
         "REFERENCE_PREFIX": "HLV",
         "RESPONSE_WORKING_DAYS": 3,
         "ORGANISATION_NAME": "Gemeente Hilversum",
+        # Privacy and accessibility statements (/privacy, /toegankelijkheid) show these values.
+        # The retention periods count from closing; the retention job is to read the same
+        # settings, so the page cannot promise other periods than it keeps (not built yet).
+        # The default controller is translated on the English page; a value set here is shown
+        # as written.
+        "PRIVACY_CONTROLLER": N_(
+            "het college van burgemeester en wethouders van de gemeente Hilversum"
+        ),
+        "PRIVACY_OFFICER_EMAIL": "fg@hilversum.example",
+        "PRIVACY_CONTACT_PHONE": "14 035",
+        "RETENTION_REPORTER_DAYS": 365,  # name, email, phone (also in copies of mail)
+        "RETENTION_PHOTO_DAYS": 365,
+        "RETENTION_SIGNAL_YEARS": 5,  # the signal itself (Archiefwet); counts stay, anonymous
+        # A date or an ISO date ("2026-12-01"): when the statement was written and last tested.
+        "ACCESSIBILITY_STATEMENT_DATE": "2026-12-01",
+        "ACCESSIBILITY_TESTED_DATE": "2026-12-01",
+        "ACCESSIBILITY_CONTACT_EMAIL": "wijkzaken@hilversum.example",
         # Where links in mail point; empty means "the host the request came in on".
         "PUBLIC_BASE_URL": "",
         "MAIL_SERVER": "localhost",
@@ -55,6 +74,21 @@ def defaults(instance_path: str) -> dict[str, object]:
         # "sync": deliver it in the request after the commit; "off": leave it to `outbox send`.
         "OUTBOX_DELIVERY": "thread",
         "OUTBOX_MAX_ATTEMPTS": 12,
+        # Replies to a resident's mail: "{reply_id}" becomes the signal's revocable reply id.
+        # The mail server forwards this address to `flask --app portal mail receive`. Empty:
+        # mail goes out without a Reply-To (replies then reach MAIL_DEFAULT_SENDER).
+        "REPLY_TO_ADDRESS": "wijkzaken+{reply_id}@hilversum.example",
+        "INBOUND_MAIL_HOST": "127.0.0.1",
+        "INBOUND_MAIL_PORT": 8026,
+        # "smtp", or "lmtp" when the mail server delivers over LMTP (Postfix lmtp: transport).
+        "INBOUND_MAIL_PROTOCOL": "smtp",
+        # Larger mail is refused during the SMTP transaction: the sender's server bounces it.
+        "INBOUND_MAIL_MAX_BYTES": 40 * 1024 * 1024,
+        # A question to the resident unanswered this many working days: one reminder; as many
+        # again: a note for the owner, who decides.
+        "QUESTION_REMINDER_WORKING_DAYS": 5,
+        # "Bent u tevreden?" can be answered this many days after resolving.
+        "SATISFACTION_DAYS": 14,
         "BABEL_DEFAULT_LOCALE": "nl",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Amsterdam",
         "LANGUAGES": ["nl", "en"],
@@ -63,6 +97,8 @@ def defaults(instance_path: str) -> dict[str, object]:
         "RATELIMIT_HEADERS_ENABLED": True,
         "SUBMIT_RATE_LIMIT": "20 per hour",
         "STATUS_LOOKUP_RATE_LIMIT": "10 per hour",
+        # Answers, added information and satisfaction answers on the status page.
+        "RESIDENT_MESSAGE_RATE_LIMIT": "20 per hour",
         "LOGIN_RATE_LIMIT": "10 per minute",
         "WTF_CSRF_TIME_LIMIT": None,
         "BACKOFFICE_IDLE_MINUTES": 30,

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from portal.domain.dialogue.reminders import remind_unanswered
+from portal.domain.notifications import MailContext
 from portal.domain.upload_sweep import sweep_loose_uploads
 from portal.outbox import FAILED_MAIL_RETENTION, redact_failed
 
@@ -27,6 +29,8 @@ class JobContext:
     session: Session
     upload_folder: Path
     now: datetime
+    mail: MailContext | None = None
+    question_reminder_working_days: int = 5
 
 
 @dataclass(frozen=True)
@@ -45,10 +49,23 @@ def redact_failed_mail(context: JobContext) -> str:
     return f"{count} failed mail(s) older than {FAILED_MAIL_RETENTION.days} days redacted"
 
 
+def remind_unanswered_questions(context: JobContext) -> str:
+    if context.mail is None:
+        return "skipped: no mail settings"
+    report = remind_unanswered(
+        context.session,
+        now=context.now,
+        working_days=context.question_reminder_working_days,
+        mail=context.mail,
+    )
+    return str(report)
+
+
 Job = tuple[str, Callable[[JobContext], str]]
 JOBS: tuple[Job, ...] = (
     ("upload-sweep", sweep_uploads),
     ("failed-mail-redaction", redact_failed_mail),
+    ("question-reminders", remind_unanswered_questions),
 )
 
 

@@ -83,6 +83,7 @@ def build_message(outbox_message: OutboxMessage, default_sender: str) -> Message
         body=outbox_message.body_text,
         html=outbox_message.body_html,
         sender=default_sender,
+        reply_to=outbox_message.reply_to,
         extra_headers={
             OUTBOX_ID_HEADER: str(outbox_message.id),
             # RFC 3834: keeps out-of-office replies from answering the portal.

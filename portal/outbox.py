@@ -52,10 +52,12 @@ def queue_mail(
     recipient: str,
     mail: RenderedMail,
     signal_id: int | None = None,
+    reply_to: str | None = None,
 ) -> OutboxMessage:
     message = OutboxMessage(
         purpose=purpose,
         recipient=recipient,
+        reply_to=reply_to,
         subject=mail.subject,
         body_text=mail.text,
         body_html=mail.html,

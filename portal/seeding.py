@@ -11,8 +11,17 @@ from portal.domain.geography import Geography
 from portal.domain.intake import IntakeSettings, Submission, submit_signal
 from portal.domain.routing import LocationInput
 from portal.domain.users import create_user
-from portal.models import GENERAL_INBOX, Buurt, Role, RoutingRule, Signal, User, Wijk
-from portal.vocabulary import Kind, Theme
+from portal.models import (
+    GENERAL_INBOX,
+    Buurt,
+    Role,
+    RoutingRule,
+    Signal,
+    StandardText,
+    User,
+    Wijk,
+)
+from portal.vocabulary import Kind, Status, Theme
 
 DEMO_PASSWORD = "gooi-en-vecht-demo"  # documented in the README; demo data is never for production
 DEMO_ACCOUNTMANAGERS = {
@@ -120,8 +129,111 @@ DEMO_SIGNALS = [
 ]
 
 
+# (title, status, kind, body): answers for the usual steps, in the placeholders of
+# portal/domain/standard_texts.py. No greeting or sign-off: the mail adds those itself.
+DEMO_STANDARD_TEXTS: list[tuple[str, Status | None, Kind | None, str]] = [
+    (
+        "We gaan ermee aan de slag",
+        Status.IN_PROGRESS,
+        Kind.KNELPUNT,
+        "Wij hebben uw melding {meldnummer} bekeken en gaan ermee aan de slag. "
+        "U hoort van ons wat er gebeurt.",
+    ),
+    (
+        "In gesprek over uw initiatief",
+        Status.IN_PROGRESS,
+        Kind.INITIATIEF,
+        "Wat goed dat u zich inzet voor uw buurt. Ik wil graag met u praten over "
+        "‘{titel}’: wat u wilt doen, wat u nodig heeft en wie u daarbij kan helpen. "
+        "Ik neem binnenkort contact met u op.",
+    ),
+    (
+        "Vraag: om welk adres gaat het?",
+        Status.AWAITING_RESIDENT,
+        None,
+        "Om uw melding goed op te pakken, willen wij precies weten waar het is. "
+        "Om welke straat en welk huisnummer gaat het? Een foto helpt ook.",
+    ),
+    (
+        "Vraag: sinds wanneer speelt het?",
+        Status.AWAITING_RESIDENT,
+        Kind.KNELPUNT,
+        "Sinds wanneer speelt dit probleem? En op welke dagen of tijden merkt u het het meest?",
+    ),
+    (
+        "Doorgezet naar een afdeling of partner",
+        Status.FORWARDED,
+        None,
+        "Uw melding gaat over werk van een afdeling van de gemeente of van een partner. "
+        "Wij hebben uw melding daarom aan hen doorgegeven. Bureau Wijkzaken blijft uw "
+        "melding volgen: u hoort van ons hoe het verder gaat.",
+    ),
+    (
+        "Het werk is ingepland",
+        Status.PLANNED,
+        None,
+        "Het werk voor uw melding {meldnummer} is ingepland. "
+        "Wij laten het u weten als het klaar is.",
+    ),
+    (
+        "Opgelost",
+        Status.RESOLVED,
+        Kind.KNELPUNT,
+        "Het probleem uit uw melding ‘{titel}’ is opgelost. "
+        "Bedankt dat u het aan ons doorgaf: zo houden we de buurt samen schoon, heel en veilig.",
+    ),
+    (
+        "Initiatief gesteund",
+        Status.RESOLVED,
+        Kind.INITIATIEF,
+        "Wij hebben uw initiatief ‘{titel}’ gesteund zoals afgesproken. Veel succes! "
+        "Heeft u later nog hulp nodig, doe dan een nieuwe melding.",
+    ),
+    (
+        "Dubbele melding",
+        Status.DECLINED,
+        None,
+        "Over dit onderwerp hebben wij al eerder een melding gekregen. Wij pakken het op "
+        "onder die melding, daarom sluiten wij melding {meldnummer}. Bedankt dat u het "
+        "doorgaf.",
+    ),
+    (
+        "Particulier terrein",
+        Status.DECLINED,
+        Kind.KNELPUNT,
+        "Het probleem uit uw melding ligt op particulier terrein. Daar gaat de gemeente "
+        "niet over: de eigenaar van het terrein moet het oplossen. Daarom sluiten wij uw "
+        "melding {meldnummer}.",
+    ),
+    (
+        "Opnieuw bekeken",
+        Status.REOPENED,
+        None,
+        "Wij hebben uw melding opnieuw geopend en kijken er nog een keer naar. "
+        "{accountmanager} laat u weten wat er gebeurt.",
+    ),
+]
+
+
+def seed_demo_texts(session: Session) -> int:
+    """The demo's standard texts, by title: one that is there already (perhaps changed by an
+    admin) is left alone, so this can run again. Returns how many were added."""
+    existing = set(session.scalars(select(StandardText.title)))
+    added = 0
+    for title, status, kind, body in DEMO_STANDARD_TEXTS:
+        if title in existing:
+            continue
+        session.add(StandardText(title=title, body=body, status=status, kind=kind, active=True))
+        added += 1
+    session.flush()
+    return added
+
+
 def seed_demo_signals(session: Session, settings: IntakeSettings) -> int:
-    """A few example signals so the inboxes are not empty; skipped when signals exist."""
+    """The demo's example content: its standard texts (``seed_demo_texts``) and a few
+    example signals so the inboxes are not empty (skipped when signals exist). Returns how
+    many signals were added."""
+    seed_demo_texts(session)
     if session.scalar(select(Signal.id).limit(1)) is not None:
         return 0
     for i, (kind, themes, title, description, location) in enumerate(DEMO_SIGNALS):

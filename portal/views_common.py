@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import Flask, Response, current_app, render_template, request
@@ -11,7 +12,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.routing import IntegerConverter, Map
 
-from portal import vocabulary
+from portal import outbox, vocabulary
+from portal.domain import tokens, upload_sweep
 from portal.domain.geography import ATTRIBUTION
 from portal.domain.ids import MAX_ID
 
@@ -29,6 +31,7 @@ def init_app(app: Flask) -> None:
     # Before any blueprint adds its routes: a rule binds its converter when it is added.
     app.url_map.converters["int"] = IdConverter
     app.context_processor(_template_globals)
+    app.add_template_filter(as_date)
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(SecurityError, _untrusted_host)
@@ -46,7 +49,25 @@ def _template_globals() -> dict[str, object]:
         "theme_labels": vocabulary.THEME_LABELS,
         "theme_hints": vocabulary.THEME_HINTS,
         "status_labels": vocabulary.STATUS_LABELS,
+        "staff_status_labels": vocabulary.STAFF_STATUS_LABELS,
+        "resident_kind_names": vocabulary.RESIDENT_KIND_NAMES,
+        # What the privacy statement promises, read from the code that keeps the promise.
+        "link_days_after_closing": tokens.LINK_DAYS_AFTER_CLOSING,
+        "max_links_per_signal": tokens.MAX_LINKS_PER_SIGNAL,
+        "loose_upload_hours": int(upload_sweep.LOOSE_UPLOAD_AGE.total_seconds() // 3600),
+        "failed_mail_retention_days": outbox.FAILED_MAIL_RETENTION.days,
     }
+
+
+def as_date(value: object) -> object:
+    """A configured date may be a date or ISO text ("2026-12-01", from PORTAL_* variables);
+    anything else is shown as written."""
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
 
 
 # Only our own files may run, style or load; nothing may frame us. No 'unsafe-inline':
@@ -130,17 +151,28 @@ def _untrusted_host(_error: SecurityError) -> tuple[str, int, dict[str, str]]:
 
 
 def _csrf_error(error: CSRFError):  # type: ignore[no-untyped-def]
-    from portal.public.views import report_after_csrf_failure
-
-    if request.endpoint == "public.report":
-        return report_after_csrf_failure()
+    handlers = _refused_form_handlers().get(request.endpoint or "")
+    if handlers is not None:
+        return handlers[0]()
     return _http_error(error)
 
 
 def _rate_limited(error: HTTPException):  # type: ignore[no-untyped-def]
-    from portal.public.views import report_after_rate_limit
-
-    if request.endpoint == "public.report":
-        response, _code = report_after_rate_limit()
+    handlers = _refused_form_handlers().get(request.endpoint or "")
+    if handlers is not None:
+        response, _code = handlers[1]()
         return response, 429
     return _http_error(error)
+
+
+def _refused_form_handlers():  # type: ignore[no-untyped-def]
+    """Public forms that show themselves again, filled in, when refused before being read:
+    (after a CSRF failure, after the rate limit) per endpoint."""
+    from portal.public import status_views, views
+
+    status_page = (status_views.status_after_csrf_failure, status_views.status_after_rate_limit)
+    return {
+        "public.report": (views.report_after_csrf_failure, views.report_after_rate_limit),
+        "public.status_message": status_page,
+        "public.status_satisfaction": status_page,
+    }

@@ -48,6 +48,8 @@ KIND_LABELS = {
     Kind.INITIATIEF: N_("Een idee of initiatief voor mijn buurt"),
 }
 KIND_NAMES = {Kind.KNELPUNT: N_("Knelpunt"), Kind.INITIATIEF: N_("Initiatief")}
+# What residents call them (the form asks "a problem or an idea"): on their pages and mail.
+RESIDENT_KIND_NAMES = {Kind.KNELPUNT: N_("Probleem"), Kind.INITIATIEF: N_("Initiatief")}
 KIND_HINTS = {
     Kind.KNELPUNT: N_(
         "Er is iets mis in uw straat of wijk, bijvoorbeeld afval, een kapotte stoep of overlast."
@@ -76,3 +78,5 @@ STATUS_LABELS = {
     Status.DECLINED: N_("Niet in behandeling"),
     Status.REOPENED: N_("Heropend"),
 }
+# Staff screens say whose turn it is in their own words.
+STAFF_STATUS_LABELS = {**STATUS_LABELS, Status.AWAITING_RESIDENT: N_("Wacht op reactie bewoner")}

@@ -37,6 +37,8 @@ def intake_settings(app: Flask) -> IntakeSettings:
             renderer=app.extensions["portal.mail_renderer"],
             links=Links(app.config["PUBLIC_BASE_URL"] or "http://portal.test"),
             response_working_days=app.config["RESPONSE_WORKING_DAYS"],
+            reply_to=app.config["REPLY_TO_ADDRESS"],
+            satisfaction_days=app.config["SATISFACTION_DAYS"],
         ),
         reference_prefix=app.config["REFERENCE_PREFIX"],
         now=datetime.now(UTC),

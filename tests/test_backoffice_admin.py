@@ -575,7 +575,7 @@ def test_seeding_wijken_again_keeps_a_new_name(app: Flask, runner) -> None:  # t
 
 def admin_urls(app: Flask) -> list[tuple[str, str]]:
     """Every (method, url) of the admin screens, found in the URL map (none forgotten)."""
-    values = {"user_id": 1, "text_id": 1, "code": ZUIDWEST}
+    values = {"user_id": 1, "text_id": 1, "mail_id": 1, "code": ZUIDWEST}
     found = []
     with app.test_request_context():
         for rule in app.url_map.iter_rules():

@@ -35,7 +35,7 @@ from portal.models import (
     SignalEvent,
     StandardText,
 )
-from portal.vocabulary import STATUS_LABELS, Kind, Status, Theme
+from portal.vocabulary import STAFF_STATUS_LABELS, STATUS_LABELS, Kind, Status, Theme
 from tests.conftest import csrf_token
 from tests.factories import (
     ADMIN,
@@ -158,6 +158,12 @@ def rich(message: EmailMessage) -> str:
 
 
 def label(status: str) -> str:
+    """As staff screens name it."""
+    return STAFF_STATUS_LABELS[Status(status)]
+
+
+def resident_label(status: str) -> str:
+    """As the resident's mail and status page name it."""
     return STATUS_LABELS[Status(status)]
 
 
@@ -240,7 +246,7 @@ def test_the_page_shows_everything_the_resident_sent(app: Flask, smtp) -> None:
         "Ontvangen",
         "Anna de Vries",
         "Melding ontvangen",
-        "De melder stuurde geen foto's.",
+        "De melder stuurde geen foto's met het formulier.",
         # The mail about this signal, with its delivery state.
         f"Uw melding {reference} is ontvangen",
         "Verstuurd",
@@ -445,9 +451,9 @@ def test_walk_the_transition_table(app: Flask, smtp, current: Status) -> None:
         mails = smtp.to(resident)  # OUTBOX_DELIVERY "sync": delivered at commit
         assert len(mails) == mails_before + 1, (current, target)
         mail = mails[-1]
-        assert mail["Subject"] == f"Uw melding {reference}: {label(target)}"
+        assert mail["Subject"] == f"Uw melding {reference}: {resident_label(target)}"
         body, body_html = plain(mail), rich(mail)
-        assert f"De status van uw melding {reference} is nu: {label(target)}." in body
+        assert f"De status van uw melding {reference} is nu: {resident_label(target)}." in body
         assert message in body
         assert "Tweede regel." in body_html
         if target == Status.RESOLVED:
@@ -459,7 +465,7 @@ def test_walk_the_transition_table(app: Flask, smtp, current: Status) -> None:
         status_page = client.get(urlsplit(links.pop()).path)
         assert status_page.status_code == 200
         status_text = visible(status_page.get_data(as_text=True))
-        assert f"Nieuwe status: {label(target)}" in status_text
+        assert f"Nieuwe status: {resident_label(target)}" in status_text
         assert message.split("\n")[0] in status_text
 
 

@@ -210,7 +210,8 @@ def test_status_page_shows_the_signal(client, reported):
     page = text(response.get_data(as_text=True))
     assert f"Uw melding {reported['reference']}" in page
     assert "Status: Ontvangen" in page
-    assert "Knelpunt" in page
+    # The resident's own word from the form, not the staff's "knelpunt".
+    assert "Soort Probleem" in page and "Knelpunt" not in page
     assert "Schoon, Veilig" in page
     assert "Kapotte lantaarnpaal bij de speeltuin" in page
     assert "De lantaarnpaal bij de speeltuin doet het al een week niet." in page

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 PORTAL = Path(__file__).resolve().parents[1] / "portal"
-DOMAIN_MODULES = sorted(p for p in (PORTAL / "domain").glob("*.py") if p.name != "__init__.py")
+DOMAIN_MODULES = sorted(p for p in (PORTAL / "domain").rglob("*.py") if p.name != "__init__.py")
 MODEL_MODULES = sorted((PORTAL / "models").glob("*.py"))
 
 
@@ -26,7 +26,7 @@ def imports_of(path: Path) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("path", DOMAIN_MODULES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", DOMAIN_MODULES, ids=lambda p: str(p.relative_to(PORTAL)))
 def test_domain_modules_do_not_import_flask(path: Path) -> None:
     assert not {n for n in imports_of(path) if n.split(".")[0].startswith("flask")}
 
@@ -38,6 +38,7 @@ def test_models_do_not_import_the_domain(path: Path) -> None:
 
 def test_loading_every_domain_module_loads_no_flask() -> None:
     """Also through what they import in turn (the check above sees only their own lines)."""
-    modules = ", ".join(f"portal.domain.{p.stem}" for p in DOMAIN_MODULES)
+    names = (".".join(p.relative_to(PORTAL.parent).with_suffix("").parts) for p in DOMAIN_MODULES)
+    modules = ", ".join(names)
     code = f"import sys, {modules}; assert 'flask' not in sys.modules, 'flask was imported'"
     subprocess.run([sys.executable, "-c", code], check=True)

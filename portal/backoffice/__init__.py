@@ -3,15 +3,25 @@
 from flask import Blueprint
 
 from portal.backoffice.access import guard
+from portal.vocabulary import STAFF_STATUS_LABELS
 
 bp = Blueprint("backoffice", __name__, url_prefix="/backoffice")
 bp.before_request(guard)
 
+
+@bp.context_processor
+def _staff_words() -> dict[str, object]:
+    # Staff screens name the statuses from their side ("Wacht op reactie bewoner").
+    return {"status_labels": STAFF_STATUS_LABELS}
+
+
 from portal.backoffice import (  # noqa: E402, F401 - registers routes
     admin,
     auth,
+    inbound_mail,
     inbox,
     password_page,
+    signal_dialogue,
     signals,
     two_factor,
 )

@@ -12,8 +12,9 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from wtforms import StringField, TextAreaField
-from wtforms.validators import ValidationError
+from wtforms import RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, ValidationError
 from wtforms.widgets import HiddenInput
 
 from portal.domain.ids import parse_id
@@ -89,3 +90,22 @@ def _parse_date(value: str) -> date | None:
         except ValueError:
             continue
     return None
+
+
+class ReopenDecisionForm(VersionedForm):
+    """The owner's answer to a resident who is not satisfied."""
+
+    decision = RadioField(
+        _l("Wat doet u met het verzoek?"),
+        id="reopen-decision",
+        choices=[
+            SelectChoice("reopen", _l("Melding heropenen")),
+            SelectChoice("keep_closed", _l("Melding gesloten laten")),
+        ],
+        validators=[InputRequired(_l("Kies of u de melding heropent of gesloten laat."))],
+    )
+    explanation = TextAreaField(_l("Uitleg aan de melder"), id="reopen-explanation")
+
+
+class ReplyAddressForm(PortalForm):
+    """Only the CSRF token: revoking needs no input."""

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import render_template
+from flask import current_app, render_template
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -20,16 +20,20 @@ from portal.backoffice.signal_forms import (
     FollowUpForm,
     NoteForm,
     ReassignForm,
+    ReopenDecisionForm,
+    ReplyAddressForm,
     ReplyForm,
     StatusForm,
     VersionedForm,
 )
 from portal.domain import casework, permissions, standard_texts, workflow
 from portal.domain.casework import Actor
+from portal.domain.dialogue import reply_addresses, satisfaction
 from portal.extensions import db
 from portal.models import (
     AuditRecord,
     Buurt,
+    InboundMail,
     OutboxMessage,
     Role,
     Signal,
@@ -38,11 +42,12 @@ from portal.models import (
     User,
     Wijk,
 )
-from portal.vocabulary import STATUS_LABELS, Status
+from portal.vocabulary import STAFF_STATUS_LABELS, Status
 
 # The actions on the page, in the order they appear; each has a section with this anchor.
-ACTIONS = ("status", "reply", "note", "reassign", "follow_up")
+ACTIONS = ("reopen", "status", "reply", "note", "reassign", "follow_up")
 FORMS: dict[str, type[VersionedForm]] = {
+    "reopen": ReopenDecisionForm,
     "status": StatusForm,
     "reply": ReplyForm,
     "note": NoteForm,
@@ -50,7 +55,7 @@ FORMS: dict[str, type[VersionedForm]] = {
     "follow_up": FollowUpForm,
 }
 # Mail that goes to the resident (the rest goes to staff): its address is contact data.
-RESIDENT_PURPOSES = ("confirmation", "status_link", "public_")
+RESIDENT_PURPOSES = ("confirmation", "status_link", "public_", "question_reminder")
 OWNER_ROLES = (Role.ACCOUNTMANAGER, Role.ADMIN)
 # Timeline steps that moved the signal (their before/after is in the audit record).
 MOVES = ("reassigned", "taken_over")
@@ -69,6 +74,8 @@ class Preview:
     message: str | None
     mailed: bool
     status_label: str | None = None
+    # The whole text part of the mail, greeting and sign-off included.
+    body: str = ""
 
 
 @dataclass(frozen=True)
@@ -154,11 +161,37 @@ def render(
         "active_action": bound[0] if bound is not None else None,
         "resident_mailed": resident_mailed(signal),
         "location_sources": _location_sources(),
+        **_dialogue(signal, show_contact),
     }
     if can_work:
         context.update(_action_choices(signal))
     response = render_template("backoffice/signal.html", **context)
     return response, code, {"Cache-Control": "private, no-store"}
+
+
+def _dialogue(signal: Signal, show_contact: bool) -> dict[str, Any]:
+    """The conversation with the resident: a reopen request waiting for a decision, the
+    satisfaction answer, the reply address, and which timeline steps came in by mail."""
+    address = reply_addresses.active_reply_address(db.session, signal)
+    template = current_app.config["REPLY_TO_ADDRESS"]
+    mail_ids = dict(
+        db.session.execute(
+            select(InboundMail.event_id, InboundMail.id).where(
+                InboundMail.signal_id == signal.id, InboundMail.event_id.is_not(None)
+            )
+        ).all()
+    )
+    return {
+        "reopen_request": satisfaction.pending_request(db.session, signal),
+        "survey": satisfaction.latest_survey(db.session, signal),
+        "reply_address": (
+            reply_addresses.format_address(template, address.reply_id)
+            if address is not None and template and show_contact
+            else None
+        ),
+        "reply_address_form": ReplyAddressForm(formdata=None),
+        "inbound_mail_ids": mail_ids,
+    }
 
 
 def _action_choices(signal: Signal) -> dict[str, Any]:
@@ -182,18 +215,20 @@ def _action_choices(signal: Signal) -> dict[str, Any]:
     def text_label(text: StandardText) -> str:
         if text.status is None:
             return text.title
-        return f"{text.title} ({_(STATUS_LABELS[Status(text.status)])})"
+        return f"{text.title} ({_(STAFF_STATUS_LABELS[Status(text.status)])})"
 
     return {
         "status_options": [
             (
                 s.value,
-                _(STATUS_LABELS[s])
+                _(STAFF_STATUS_LABELS[s])
                 + (" – " + _("bericht verplicht") if workflow.needs_message(s) else ""),
             )
             for s in targets
         ],
-        "message_statuses": [_(STATUS_LABELS[s]) for s in targets if workflow.needs_message(s)],
+        "message_statuses": [
+            _(STAFF_STATUS_LABELS[s]) for s in targets if workflow.needs_message(s)
+        ],
         "status_text_options": [(str(t.id), text_label(t)) for t in status_texts(signal)],
         "reply_text_options": [(str(t.id), t.title) for t in reply_texts(signal)],
         "wijk_options": [(w.code, w.name) for w in wijken],

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.domain import audit, workflow
+from portal.domain.dialogue import satisfaction
 from portal.domain.intake import load_routing_rules
 from portal.domain.notifications import (
     MailContext,
@@ -132,7 +133,61 @@ def change_status(
         to_status=target,
         message=text,
     )
-    public_update(session, signal, event, mail)
+    survey = None
+    if target == Status.RESOLVED:
+        survey = satisfaction.open_survey(
+            session, signal, event, now=actor.now, days=mail.satisfaction_days
+        )
+    elif target == Status.REOPENED and (request := satisfaction.pending_request(session, signal)):
+        # Reopened from the status menu while the resident asked for it: that answers them.
+        satisfaction.record_decision(
+            request,
+            decision=satisfaction.REOPENED,
+            explanation=text,
+            actor_id=actor.user_id,
+            now=actor.now,
+        )
+    public_update(session, signal, event, mail, survey)
+    return event
+
+
+def decide_reopen_request(
+    session: Session,
+    signal: Signal,
+    *,
+    reopen: bool,
+    explanation: str | None,
+    seen_version: int,
+    actor: Actor,
+    mail: MailContext,
+) -> SignalEvent:
+    """The owner's answer to "not satisfied": reopen the signal, or keep it closed and tell
+    the resident why. Either way the resident gets the explanation (status page and mail)."""
+    request = satisfaction.pending_request(session, signal)
+    if request is None:
+        raise CaseworkError("no_reopen_request")
+    text = _clean_message(explanation, required=True)
+    if reopen:
+        return change_status(
+            session,
+            signal,
+            Status.REOPENED.value,
+            message=text,
+            seen_version=seen_version,
+            actor=actor,
+            mail=mail,
+        )
+    event = public_reply(
+        session, signal, message=text or "", seen_version=seen_version, actor=actor, mail=mail
+    )
+    satisfaction.record_decision(
+        request,
+        decision=satisfaction.KEPT_CLOSED,
+        explanation=text,
+        actor_id=actor.user_id,
+        now=actor.now,
+    )
+    audit.record(session, "signal.reopen_refused", actor_id=actor.user_id, signal_id=signal.id)
     return event
 
 

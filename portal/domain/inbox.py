@@ -9,6 +9,8 @@ Definitions used here:
 * **Mine** - signals owned by the user, or lying in one of the user's wijken.
 * **Open** - every status except ``resolved`` and ``declined`` (DESIGN.md).
 * **Has an open question** - status ``awaiting_resident``.
+* **Reopen request** - the resident said they are not satisfied and the owner has not yet
+  decided (reopen, or keep it closed with an explanation).
 * **Overdue** - an open signal that either
   (a) still has status ``received`` more than ``RESPONSE_WORKING_DAYS`` working days after it was
   created (the promise in the confirmation mail), or
@@ -20,8 +22,9 @@ Definitions used here:
 
 Performance (measured in ``bench/``): one grouped query gives the count per status (the total
 is derived from it), one query gives the page of rows with owner, wijk and buurt joined in,
-and one more loads the themes of those rows. 'Mine' first reads the user's wijk codes, sorting
-by wijk first reads the wijken's order: at most five statements, whatever the page size.
+and one more loads the themes of those rows, one more which of them wait for a reopen decision.
+'Mine' first reads the user's wijk codes, sorting by wijk first reads the wijken's order: at
+most six statements, whatever the page size.
 """
 
 from __future__ import annotations
@@ -38,7 +41,16 @@ from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from portal.domain.geography import normalise_postcode
 from portal.domain.ids import parse_id
-from portal.models import Buurt, Role, Signal, SignalTheme, User, Wijk, user_wijken
+from portal.models import (
+    Buurt,
+    ReopenRequest,
+    Role,
+    Signal,
+    SignalTheme,
+    User,
+    Wijk,
+    user_wijken,
+)
 from portal.vocabulary import CLOSED_STATUSES, Kind, Status, Theme
 
 SCOPES = ("mine", "all")
@@ -76,6 +88,7 @@ class InboxFilter:
     owner: int | str | None = None  # a user id, or NONE for "not assigned"
     overdue: bool = False
     open_question: bool = False
+    reopen_requested: bool = False
     created_from: date | None = None
     created_to: date | None = None
     q: str = ""
@@ -106,6 +119,7 @@ class InboxFilter:
             owner=_parse_owner(get("owner")),
             overdue=get("overdue").lower() in _TRUE_WORDS,
             open_question=get("open_question").lower() in _TRUE_WORDS,
+            reopen_requested=get("reopen_requested").lower() in _TRUE_WORDS,
             created_from=_parse_date(get("created_from")),
             created_to=_parse_date(get("created_to")),
             q=_parse_query(get("q")),
@@ -233,6 +247,7 @@ class InboxRow:
     age_days: int
     overdue: bool
     follow_up_due: bool
+    reopen_requested: bool = False
 
 
 @dataclass(frozen=True)
@@ -339,12 +354,14 @@ def search_signals(
             )
         )
         signals = list(session.scalars(statement).unique())
+    waiting = _waiting_for_reopen_decision(session, [s.id for s in signals])
     rows = [
         InboxRow(
             signal=s,
             age_days=deadlines.age_days(s),
             overdue=deadlines.is_overdue(s),
             follow_up_due=deadlines.follow_up_due(s),
+            reopen_requested=s.id in waiting,
         )
         for s in signals
     ]
@@ -386,12 +403,27 @@ def _conditions(
         where.append(_overdue(deadlines))
     if flt.open_question:
         where.append(Signal.status == Status.AWAITING_RESIDENT.value)
+    if flt.reopen_requested:
+        where.append(Signal.id.in_(_pending_reopen_requests()))
     if flt.created_from:
         where.append(Signal.created_at >= deadlines.start_of(flt.created_from))
     if flt.created_to:
         where.append(Signal.created_at < deadlines.start_of(flt.created_to + timedelta(days=1)))
     where.extend(_search(flt.q, dialect))
     return where
+
+
+def _pending_reopen_requests():  # type: ignore[no-untyped-def]
+    # Few rows wait at any time, and decided_at is indexed: a small IN list, not a scan.
+    return select(ReopenRequest.signal_id).where(ReopenRequest.decided_at.is_(None))
+
+
+def _waiting_for_reopen_decision(session: Session, signal_ids: list[int]) -> set[int]:
+    if not signal_ids:
+        return set()
+    return set(
+        session.scalars(_pending_reopen_requests().where(ReopenRequest.signal_id.in_(signal_ids)))
+    )
 
 
 def _overdue(deadlines: Deadlines) -> ColumnElement[bool]:

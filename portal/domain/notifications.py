@@ -4,13 +4,23 @@ this module only decides and queues (in the caller's transaction)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
-from portal.domain.mail import Links, MailRenderer
+from portal.domain.dialogue import reply_addresses
+from portal.domain.mail import Links, MailRenderer, RenderedMail
 from portal.domain.tokens import issue_status_token
-from portal.models import Signal, SignalEvent, User
+from portal.domain.working_days import add_working_days, local_date
+from portal.models import (
+    OutboxMessage,
+    ReopenRequest,
+    SatisfactionSurvey,
+    Signal,
+    SignalEvent,
+    User,
+    utcnow,
+)
 from portal.outbox import queue_mail
 
 
@@ -19,6 +29,38 @@ class MailContext:
     renderer: MailRenderer
     links: Links
     response_working_days: int
+    # The Reply-To of resident mail, with "{reply_id}" in it; empty: no Reply-To.
+    reply_to: str = ""
+    satisfaction_days: int = 14
+
+
+def _to_resident(
+    session: Session,
+    signal: Signal,
+    *,
+    purpose: str,
+    recipient: str,
+    mail: RenderedMail,
+    ctx: MailContext,
+) -> OutboxMessage:
+    """Every mail to a resident: a reply to it lands on their signal (``mail receive``)."""
+    reply_to = None
+    if ctx.reply_to:
+        address = reply_addresses.reply_address_for(session, signal, utcnow())
+        reply_to = reply_addresses.format_address(ctx.reply_to, address.reply_id)
+    return queue_mail(
+        session,
+        purpose=purpose,
+        recipient=recipient,
+        mail=mail,
+        signal_id=signal.id,
+        reply_to=reply_to,
+    )
+
+
+def respond_by(signal: Signal, ctx: MailContext) -> date:
+    """The last working day for the first public response (RESPONSE_WORKING_DAYS)."""
+    return add_working_days(local_date(signal.created_at), ctx.response_working_days)
 
 
 def signal_received(session: Session, signal: Signal, token: str, ctx: MailContext) -> None:
@@ -32,12 +74,8 @@ def signal_received(session: Session, signal: Signal, token: str, ctx: MailConte
             status_url=ctx.links.status(token),
             working_days=ctx.response_working_days,
         )
-        queue_mail(
-            session,
-            purpose="confirmation",
-            recipient=reporter.email,
-            mail=mail,
-            signal_id=signal.id,
+        _to_resident(
+            session, signal, purpose="confirmation", recipient=reporter.email, mail=mail, ctx=ctx
         )
     if signal.owner is not None:
         mail = ctx.renderer.render(
@@ -45,6 +83,7 @@ def signal_received(session: Session, signal: Signal, token: str, ctx: MailConte
             "nl",
             signal=signal,
             signal_url=ctx.links.backoffice_signal(signal.reference),
+            respond_by=respond_by(signal, ctx),
         )
         queue_mail(
             session,
@@ -62,11 +101,18 @@ def status_link(
     mail = ctx.renderer.render(
         "status_link", signal.locale, signal=signal, status_url=ctx.links.status(token)
     )
-    queue_mail(session, purpose="status_link", recipient=recipient, mail=mail, signal_id=signal.id)
+    _to_resident(session, signal, purpose="status_link", recipient=recipient, mail=mail, ctx=ctx)
 
 
-def public_update(session: Session, signal: Signal, event: SignalEvent, ctx: MailContext) -> None:
-    """Every public step reaches a resident who left an address, with a working link."""
+def public_update(
+    session: Session,
+    signal: Signal,
+    event: SignalEvent,
+    ctx: MailContext,
+    survey: SatisfactionSurvey | None = None,
+) -> None:
+    """Every public step reaches a resident who left an address, with a working link; the
+    step that resolves it asks whether they are satisfied (``survey``)."""
     reporter = signal.reporter
     if reporter is None or not reporter.email:
         return
@@ -77,13 +123,15 @@ def public_update(session: Session, signal: Signal, event: SignalEvent, ctx: Mai
         signal=signal,
         event=event,
         status_url=ctx.links.status(token),
+        survey=survey,
     )
-    queue_mail(
+    _to_resident(
         session,
+        signal,
         purpose=f"public_{event.kind}",
         recipient=reporter.email,
         mail=mail,
-        signal_id=signal.id,
+        ctx=ctx,
     )
 
 
@@ -162,3 +210,69 @@ def password_link(
         login_url=ctx.links.backoffice_login(),
     )
     queue_mail(session, purpose=f"password_{purpose}", recipient=user.email, mail=mail)
+
+
+def owner_resident_message(
+    session: Session, signal: Signal, event: SignalEvent, photo_count: int, ctx: MailContext
+) -> None:
+    """The resident answered or added something (status page or mail): the owner hears."""
+    if signal.owner is None:
+        return
+    mail = ctx.renderer.render(
+        "owner_resident_message",
+        "nl",
+        signal=signal,
+        event=event,
+        photo_count=photo_count,
+        signal_url=ctx.links.backoffice_signal(signal.reference),
+    )
+    queue_mail(
+        session,
+        purpose=f"owner_{event.kind}",
+        recipient=signal.owner.email,
+        mail=mail,
+        signal_id=signal.id,
+    )
+
+
+def question_reminder(
+    session: Session, signal: Signal, question: SignalEvent, ctx: MailContext
+) -> bool:
+    """One reminder of an unanswered question; False when there is nobody to mail."""
+    reporter = signal.reporter
+    if reporter is None or not reporter.email:
+        return False
+    token = issue_status_token(session, signal)
+    mail = ctx.renderer.render(
+        "question_reminder",
+        signal.locale,
+        signal=signal,
+        question=question,
+        status_url=ctx.links.status(token),
+    )
+    _to_resident(
+        session, signal, purpose="question_reminder", recipient=reporter.email, mail=mail, ctx=ctx
+    )
+    return True
+
+
+def owner_reopen_request(
+    session: Session, signal: Signal, request: ReopenRequest, ctx: MailContext
+) -> None:
+    """The resident is not satisfied: the owner decides whether to reopen."""
+    if signal.owner is None:
+        return
+    mail = ctx.renderer.render(
+        "owner_reopen_request",
+        "nl",
+        signal=signal,
+        request=request,
+        signal_url=ctx.links.backoffice_signal(signal.reference),
+    )
+    queue_mail(
+        session,
+        purpose="owner_reopen_request",
+        recipient=signal.owner.email,
+        mail=mail,
+        signal_id=signal.id,
+    )

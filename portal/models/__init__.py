@@ -2,6 +2,7 @@
 
 from portal.models.audit import AuditRecord
 from portal.models.base import Base, utcnow
+from portal.models.dialogue import InboundMail, ReopenRequest, ReplyAddress, SatisfactionSurvey
 from portal.models.geo import Buurt, Wijk
 from portal.models.outbox import OutboxMessage
 from portal.models.routing import GENERAL_INBOX, RoutingRule
@@ -23,13 +24,17 @@ __all__ = [
     "AuditRecord",
     "Base",
     "Buurt",
+    "InboundMail",
     "OutboxMessage",
     "PasswordLink",
     "RecoveryCode",
     "ReferenceCounter",
+    "ReopenRequest",
+    "ReplyAddress",
     "Reporter",
     "Role",
     "RoutingRule",
+    "SatisfactionSurvey",
     "Setting",
     "Signal",
     "SignalEvent",

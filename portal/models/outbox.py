@@ -20,6 +20,8 @@ class OutboxMessage(Base):
         ForeignKey("signals.id", ondelete="SET NULL"), index=True
     )
     recipient: Mapped[str] = mapped_column(String(320))
+    # Where a reply goes (a resident's mail: the signal's reply address), or None.
+    reply_to: Mapped[str | None] = mapped_column(String(320))
     subject: Mapped[str] = mapped_column(String(300))
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)

@@ -133,6 +133,10 @@ class Attachment(Base):
     height: Mapped[int]
     position: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Sent later with a resident's message (status page or mail reply); None: with the form.
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("signal_events.id", ondelete="CASCADE"), index=True
+    )
 
 
 class StatusToken(Base):
@@ -161,6 +165,15 @@ class SignalEvent(Base):
     message: Mapped[str | None] = mapped_column(Text)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     author: Mapped[User | None] = relationship()
+    # Where a resident's own message came from: "status_page" or "email" (None: staff).
+    origin: Mapped[str | None] = mapped_column(String(20))
+    attachments: Mapped[list[Attachment]] = relationship(
+        order_by="Attachment.position", viewonly=True
+    )
+
+    @property
+    def by_resident(self) -> bool:
+        return self.origin is not None
 
 
 class ReferenceCounter(Base):

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("public", __name__)
 
-from portal.public import views  # noqa: E402, F401 - registers the routes on bp
+from portal.public import status_views, views  # noqa: E402, F401 - register the routes on bp

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import current_app, request
+from flask import current_app, has_request_context, request
 from sqlalchemy import select
 
 from portal.domain.geography import default_geography
@@ -15,16 +15,27 @@ from portal.domain.photos import PhotoStore
 from portal.extensions import db
 from portal.models import Buurt, Wijk
 
+# Links made outside a request (CLI, jobs, the inbound mail endpoint) without a configured
+# PUBLIC_BASE_URL: only ever in development (production refuses to start without one).
+DEVELOPMENT_BASE_URL = "http://127.0.0.1:5000"
+
 
 def links() -> Links:
-    return Links(current_app.config["PUBLIC_BASE_URL"] or request.url_root)
+    base_url = current_app.config["PUBLIC_BASE_URL"]
+    if not base_url:
+        base_url = request.url_root if has_request_context() else DEVELOPMENT_BASE_URL
+    return Links(base_url)
 
 
 def mail_context() -> MailContext:
+    """Works in a request and in an app context alone (commands, jobs, `mail receive`)."""
+    config = current_app.config
     return MailContext(
         renderer=current_app.extensions["portal.mail_renderer"],
         links=links(),
-        response_working_days=current_app.config["RESPONSE_WORKING_DAYS"],
+        response_working_days=config["RESPONSE_WORKING_DAYS"],
+        reply_to=config["REPLY_TO_ADDRESS"],
+        satisfaction_days=config["SATISFACTION_DAYS"],
     )
 
 

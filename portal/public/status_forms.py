@@ -1,11 +1,15 @@
-"""Asking for a fresh status link."""
+"""The forms around the status page: asking for a fresh link, a message from the resident,
+and the satisfaction question."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import StringField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms import MultipleFileField, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
+from portal.domain.dialogue.resident import TEXT_MAX
+from portal.domain.dialogue.satisfaction import COMMENT_MAX
 from portal.public.form_base import PortalForm
 
 
@@ -30,6 +34,44 @@ class StatusLookupForm(PortalForm):
             Email(
                 message=_l("Vul een geldig e-mailadres in, bijvoorbeeld naam@voorbeeld.nl."),
                 check_deliverability=False,
+            ),
+        ],
+    )
+
+
+class ResidentMessageForm(PortalForm):
+    """An answer to the accountmanager's question, or information added while it is open."""
+
+    message = TextAreaField(
+        _l("Uw bericht"),
+        filters=[_clean],
+        validators=[
+            DataRequired(_l("Schrijf uw bericht.")),
+            Length(
+                max=TEXT_MAX,
+                message=_l("Uw bericht mag maximaal 5000 tekens lang zijn."),
+            ),
+        ],
+    )
+    photos = MultipleFileField(_l("Foto's (niet verplicht)"))
+
+
+class SatisfactionForm(PortalForm):
+    satisfied = RadioField(
+        _l("Bent u tevreden over hoe uw melding is afgehandeld?"),
+        choices=[
+            SelectChoice("ja", _l("Ja, ik ben tevreden")),
+            SelectChoice("nee", _l("Nee, ik ben niet tevreden")),
+        ],
+        validators=[InputRequired(_l("Kies ja of nee."))],
+    )
+    comment = TextAreaField(
+        _l("Wilt u iets toelichten? (niet verplicht)"),
+        filters=[_clean],
+        validators=[
+            Optional(),
+            Length(
+                max=COMMENT_MAX, message=_l("Uw toelichting mag maximaal 5000 tekens lang zijn.")
             ),
         ],
     )

@@ -1,10 +1,13 @@
-"""Admin screens for standard texts (answers accountmanagers start from)."""
+"""Admin screens for standard texts (answers accountmanagers start from), with a preview of
+the whole mail a resident gets: the mail adds greeting, sign-off and the signal itself."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
-from flask import abort, render_template, request
+from flask import abort, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -15,10 +18,40 @@ from portal.backoffice.admin.common import add_error, done
 from portal.backoffice.admin.forms import (
     StandardTextForm,
 )
-from portal.domain.standard_texts import PLACEHOLDERS, TextError, save_text
+from portal.domain.standard_texts import (
+    PLACEHOLDERS,
+    TextError,
+    check_placeholders,
+    fill,
+    save_text,
+)
 from portal.extensions import db
-from portal.models import Role, StandardText
-from portal.vocabulary import KIND_NAMES, STATUS_LABELS
+from portal.models import (
+    GENERAL_INBOX,
+    Buurt,
+    Reporter,
+    Role,
+    RoutingRule,
+    SatisfactionSurvey,
+    Signal,
+    SignalEvent,
+    StandardText,
+    User,
+    Wijk,
+    utcnow,
+)
+from portal.public.services import mail_context
+from portal.vocabulary import KIND_NAMES, STATUS_LABELS, Kind, Status
+
+# The made-up resident of the preview: never a real resident's data on an admin screen.
+SAMPLE_RESIDENT = "Jan Jansen"
+
+
+@dataclass(frozen=True)
+class MailPreview:
+    subject: str
+    text: str
+    wijk: str | None
 
 
 def _placeholder_list() -> str:
@@ -56,7 +89,12 @@ def _text_error(form: StandardTextForm, error: TextError) -> None:
         add_error(form.title, _("Vul een titel en een tekst in."))
 
 
-def _text_form_page(form: StandardTextForm, text: StandardText | None, status: int) -> Any:
+def _text_form_page(
+    form: StandardTextForm,
+    text: StandardText | None,
+    status: int,
+    preview: MailPreview | None = None,
+) -> Any:
     return (
         render_template(
             "backoffice/admin/text_form.html",
@@ -64,10 +102,82 @@ def _text_form_page(form: StandardTextForm, text: StandardText | None, status: i
             text=text,
             placeholders=_placeholder_list(),
             errors=form.error_summary(),
+            preview=preview,
             nav="admin",
         ),
         status,
     )
+
+
+def _sample_signal(kind: str) -> Signal:
+    """A made-up signal (never stored) in the first wijk that has an accountmanager, so the
+    preview shows real wijk and accountmanager names but no resident's data."""
+    rule = db.session.scalars(
+        select(RoutingRule).where(RoutingRule.scope != GENERAL_INBOX).order_by(RoutingRule.scope)
+    ).first()
+    wijk = db.session.get(Wijk, rule.scope) if rule else None
+    buurt = wijk.buurten[0] if wijk and wijk.buurten else None
+    initiative = kind == Kind.INITIATIEF
+    sample = Signal(
+        reference=f"{current_app.config['REFERENCE_PREFIX']}-{utcnow().year}-000123",
+        kind=kind,
+        title=_("Moestuin voor de buurt") if initiative else _("Losse stoeptegel"),
+        description=(
+            _("Wij willen met de buurt een moestuin beginnen op het grasveld achter de school.")
+            if initiative
+            else _("Voor huisnummer 12 ligt een stoeptegel los. Ik ben er bijna over gestruikeld.")
+        ),
+        status=Status.RECEIVED.value,
+        locale="nl",
+    )
+    # Copies, not the stored rows: nothing of the sample can end up in the session.
+    sample.wijk = Wijk(code=wijk.code, name=wijk.name) if wijk else None
+    sample.buurt = Buurt(code=buurt.code, name=buurt.name) if buurt else None
+    sample.owner = User(name=rule.owner.name) if rule else None
+    sample.reporter = Reporter(name=SAMPLE_RESIDENT, email="", may_contact=True)
+    return sample
+
+
+def _mail_preview(form: StandardTextForm) -> MailPreview | None:
+    """The whole mail (its text part) a resident gets when this text is sent, filled in for
+    a made-up signal; None when the text has an error (then it is on the form)."""
+    body = form.body.data or ""
+    unknown = check_placeholders(body)
+    status = form.status.data or None
+    kind = form.kind.data or Kind.KNELPUNT.value
+    if unknown:
+        code = "unpaired_brace" if unknown == ["{"] else "unknown_placeholder"
+        _text_error(form, TextError(code, unknown))
+    elif status and status not in set(Status):
+        _text_error(form, TextError("unknown_status"))
+    elif kind not in set(Kind):
+        _text_error(form, TextError("unknown_kind"))
+    else:
+        signal = _sample_signal(kind)
+        event = SignalEvent(
+            kind="status_changed" if status else "public_message",
+            is_public=True,
+            to_status=status,
+            message=fill(body, signal),
+            author=signal.owner,
+        )
+        context = mail_context()
+        survey = None
+        if status == Status.RESOLVED:  # the mail then asks "Bent u tevreden?"
+            survey = SatisfactionSurvey(
+                open_until=utcnow() + timedelta(days=context.satisfaction_days)
+            )
+        mail = context.renderer.render(
+            "public_update",
+            signal.locale,
+            signal=signal,
+            event=event,
+            # No status token for a preview: that would write, and the link is a sample.
+            status_url=context.links.status("voorbeeld"),
+            survey=survey,
+        )
+        return MailPreview(mail.subject, mail.text, signal.wijk.name if signal.wijk else None)
+    return None
 
 
 @bp.get("/beheer/standaardteksten")
@@ -101,27 +211,30 @@ def _save_text_view(text: StandardText | None) -> Any:
                 "active": text.active,
             },
         )
-    if form.validate_on_submit():
-        try:
-            saved = save_text(
-                db.session,
-                text,
-                title=form.title.data or "",
-                body=form.body.data or "",
-                status=form.status.data or None,
-                kind=form.kind.data or None,
-                active=bool(form.active.data),
-                actor_id=current_user.id,
-            )
-            return done(
-                _("De standaardtekst ‘%(title)s’ is opgeslagen.", title=saved.title),
-                "backoffice.admin_texts",
-            )
-        except TextError as error:
-            db.session.rollback()
-            _text_error(form, error)
-    status = 422 if request.method == "POST" else 200
-    return _text_form_page(form, text, status)
+    if not form.validate_on_submit():
+        return _text_form_page(form, text, 422 if request.method == "POST" else 200)
+    if request.form.get("action") == "preview":  # shown, not saved
+        preview = _mail_preview(form)
+        return _text_form_page(form, text, 200 if preview else 422, preview)
+    try:
+        saved = save_text(
+            db.session,
+            text,
+            title=form.title.data or "",
+            body=form.body.data or "",
+            status=form.status.data or None,
+            kind=form.kind.data or None,
+            active=bool(form.active.data),
+            actor_id=current_user.id,
+        )
+    except TextError as error:
+        db.session.rollback()
+        _text_error(form, error)
+        return _text_form_page(form, text, 422)
+    return done(
+        _("De standaardtekst ‘%(title)s’ is opgeslagen.", title=saved.title),
+        "backoffice.admin_texts",
+    )
 
 
 @bp.route("/beheer/standaardteksten/nieuw", methods=["GET", "POST"])
