@@ -17,6 +17,8 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from portal.domain.dialogue.reminders import remind_unanswered
+from portal.domain.digest import send_digests
+from portal.domain.escalations import remind_due
 from portal.domain.notifications import MailContext
 from portal.domain.upload_sweep import sweep_loose_uploads
 from portal.outbox import FAILED_MAIL_RETENTION, redact_failed
@@ -61,11 +63,25 @@ def remind_unanswered_questions(context: JobContext) -> str:
     return str(report)
 
 
+def daily_digest(context: JobContext) -> str:
+    if context.mail is None:
+        return "skipped: no mail settings"
+    return send_digests(context.session, now=context.now, mail=context.mail)
+
+
+def escalation_reminders(context: JobContext) -> str:
+    if context.mail is None:
+        return "skipped: no mail settings"
+    return remind_due(context.session, now=context.now, mail=context.mail)
+
+
 Job = tuple[str, Callable[[JobContext], str]]
 JOBS: tuple[Job, ...] = (
     ("upload-sweep", sweep_uploads),
     ("failed-mail-redaction", redact_failed_mail),
     ("question-reminders", remind_unanswered_questions),
+    ("escalation-reminders", escalation_reminders),
+    ("daily-digest", daily_digest),
 )
 
 

@@ -21,7 +21,10 @@ from portal.backoffice import (  # noqa: E402, F401 - registers routes
     inbound_mail,
     inbox,
     password_page,
+    signal_access,
+    signal_deadlines,
     signal_dialogue,
+    signal_outreach,
     signals,
     two_factor,
 )

@@ -12,13 +12,14 @@ from typing import Any
 
 from flask import abort, flash, redirect, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import Field
 
 from portal.backoffice.signal_forms import ReassignForm, ReopenDecisionForm, VersionedForm
 from portal.backoffice.signal_page import actor, render
-from portal.domain import casework
+from portal.domain import casework, visibility
 from portal.domain.casework import Actor, CaseworkError, StaleSignal
 from portal.extensions import db
 from portal.models import Signal
@@ -42,8 +43,10 @@ class FormProblem(Exception):
 
 
 def signal_or_404(reference: str) -> Signal:
+    """The signal, if this user may open it: a sensitive signal is 404 for everyone else,
+    exactly as one that does not exist."""
     signal = db.session.scalars(select(Signal).where(Signal.reference == reference)).first()
-    if signal is None:
+    if signal is None or not visibility.can_open(db.session, current_user, signal):
         abort(404)
     return signal
 

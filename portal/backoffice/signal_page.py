@@ -16,6 +16,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from portal.backoffice import signal_access, signal_deadlines, signal_outreach
 from portal.backoffice.signal_forms import (
     FollowUpForm,
     NoteForm,
@@ -162,6 +163,10 @@ def render(
         "resident_mailed": resident_mailed(signal),
         "location_sources": _location_sources(),
         **_dialogue(signal, show_contact),
+        # The page's parts, each with its own module (templates/backoffice/signal/).
+        **signal_deadlines.page_context(signal),
+        **signal_outreach.page_context(signal),
+        **signal_access.page_context(signal),
     }
     if can_work:
         context.update(_action_choices(signal))

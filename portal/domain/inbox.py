@@ -39,6 +39,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, literal_column, or_, select
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
+from portal.domain import visibility
 from portal.domain.geography import normalise_postcode
 from portal.domain.ids import parse_id
 from portal.models import (
@@ -378,7 +379,8 @@ def _conditions(
     my_wijken: Sequence[str] = (),
 ) -> list[ColumnElement[bool]]:
     """Everything except the status filter (the counts per status ignore that one)."""
-    where: list[ColumnElement[bool]] = []
+    # Sensitive signals only for who may see them: in every list, search and count.
+    where: list[ColumnElement[bool]] = visibility.inbox_conditions(user)
     if flt.scope == "mine":
         mine = Signal.owner_id == user.id
         where.append(or_(mine, Signal.wijk_code.in_(my_wijken)) if my_wijken else mine)

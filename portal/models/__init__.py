@@ -2,6 +2,17 @@
 
 from portal.models.audit import AuditRecord
 from portal.models.base import Base, utcnow
+from portal.models.casework import (
+    Absence,
+    DigestRun,
+    Escalation,
+    Functionary,
+    Partner,
+    PartnerShare,
+    ResponseTarget,
+    SignalAccess,
+    partner_wijken,
+)
 from portal.models.dialogue import InboundMail, ReopenRequest, ReplyAddress, SatisfactionSurvey
 from portal.models.geo import Buurt, Wijk
 from portal.models.outbox import OutboxMessage
@@ -20,29 +31,38 @@ from portal.models.user import PasswordLink, RecoveryCode, Role, Setting, User, 
 
 __all__ = [
     "GENERAL_INBOX",
+    "Absence",
     "Attachment",
     "AuditRecord",
     "Base",
     "Buurt",
+    "DigestRun",
+    "Escalation",
+    "Functionary",
     "InboundMail",
     "OutboxMessage",
+    "Partner",
+    "PartnerShare",
     "PasswordLink",
     "RecoveryCode",
     "ReferenceCounter",
     "ReopenRequest",
     "ReplyAddress",
     "Reporter",
+    "ResponseTarget",
     "Role",
     "RoutingRule",
     "SatisfactionSurvey",
     "Setting",
     "Signal",
+    "SignalAccess",
     "SignalEvent",
     "SignalTheme",
     "StandardText",
     "StatusToken",
     "User",
     "Wijk",
+    "partner_wijken",
     "user_wijken",
     "utcnow",
 ]

@@ -38,8 +38,20 @@ class Signal(Base):
     location_flagged: Mapped[bool] = mapped_column(default=False)
 
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    # "Vinger aan de pols": the day the owner wants to look at this signal again.
+    # "Vinger aan de pols": the day the owner wants to look at this signal again, and why.
     follow_up_on: Mapped[date | None] = mapped_column(index=True)
+    follow_up_reason: Mapped[str | None] = mapped_column(String(200))
+    # Targets in working days (casework deadlines), stored when created and when its kind or
+    # themes change: the last day for the first public response and for handling.
+    respond_due_on: Mapped[date | None] = mapped_column(index=True)
+    handle_due_on: Mapped[date | None] = mapped_column(index=True)
+    # The first public step by staff (None: nobody responded yet).
+    responded_at: Mapped[datetime | None]
+    # Since when it waits for the resident (handling time may pause meanwhile).
+    awaiting_since: Mapped[datetime | None]
+    # Only its owner, admins and colleagues let in (SignalAccess) may see a sensitive signal.
+    sensitive: Mapped[bool] = mapped_column(default=False, index=True)
+    sensitive_reason: Mapped[str | None] = mapped_column(Text)
     # The form's one-time key: a second POST of the same form finds this signal again.
     submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     locale: Mapped[str] = mapped_column(String(5), default="nl")

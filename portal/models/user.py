@@ -36,6 +36,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(300))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The daily digest mail (due follow-ups, overdue signals, escalations, new signals).
+    digest_enabled: Mapped[bool] = mapped_column(default=True)
     wijken: Mapped[list[Wijk]] = relationship(secondary=user_wijken, order_by=Wijk.code)
 
     # Every session remembers the epoch it was opened in; bumping it (logout, password or
