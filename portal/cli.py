@@ -66,6 +66,12 @@ def seed_demo(base_url: str) -> None:
         raise click.ClickException("Demo data with a known password is refused in production.")
     for line in seed_demo_data(db.session):
         click.echo(line)
+    from portal.seeding_outreach import seed_demo_outreach
+
+    click.echo(f"Functionaries and partners: {seed_demo_outreach(db.session)} new.")
+    from portal.seeding_casework import seed_demo_targets
+
+    click.echo(f"Response and handling targets: {seed_demo_targets(db.session)} new.")
     settings = IntakeSettings(
         geography=default_geography(),
         mail=MailContext(

@@ -87,8 +87,25 @@ def defaults(instance_path: str) -> dict[str, object]:
         # A question to the resident unanswered this many working days: one reminder; as many
         # again: a note for the owner, who decides.
         "QUESTION_REMINDER_WORKING_DAYS": 5,
+        # Escalation to a functionary and sharing with a wijkteam partner: their one-time answer
+        # links. An escalation's link works until this many days after its reply-by date; a
+        # partner's link this many days after sharing (unless revoked or used).
+        "ESCALATION_LINK_DAYS": 30,
+        "PARTNER_LINK_DAYS": 14,
+        # The reply-by date an escalation form suggests, in working days from today.
+        "ESCALATION_REPLY_WORKING_DAYS": 5,
+        # Opening and answering the answer pages (/antwoord/...), per address and page.
+        "ANSWER_RATE_LIMIT": "30 per hour",
         # "Bent u tevreden?" can be answered this many days after resolving.
         "SATISFACTION_DAYS": 14,
+        # Casework deadlines (portal/domain/deadlines.py), in working days. RESPONSE_WORKING_DAYS
+        # above is the response target and HANDLE_WORKING_DAYS the handling target for kinds
+        # without a target of their own (Beheer > Termijnen). While a signal waits for the
+        # resident its handling clock can stand still. The daily digest goes out from this
+        # local hour on (on working days, with `jobs run` from cron).
+        "HANDLE_WORKING_DAYS": 20,
+        "PAUSE_WHILE_AWAITING_RESIDENT": True,
+        "DIGEST_HOUR": 7,
         "BABEL_DEFAULT_LOCALE": "nl",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Amsterdam",
         "LANGUAGES": ["nl", "en"],

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from portal.domain import deadlines
+from portal.domain.deadlines import backfill_due_dates
 from portal.domain.dialogue.reminders import remind_unanswered
 from portal.domain.digest import send_digests
 from portal.domain.escalations import remind_due
@@ -63,6 +65,14 @@ def remind_unanswered_questions(context: JobContext) -> str:
     return str(report)
 
 
+def due_date_backfill(context: JobContext) -> str:
+    """Signals from before due dates were stored get them once; then this finds none."""
+    if context.mail is None:
+        return "skipped: no mail settings"
+    count = backfill_due_dates(context.session, deadlines.rules_from(context.mail))
+    return f"{count} signal(s) given due dates"
+
+
 def daily_digest(context: JobContext) -> str:
     if context.mail is None:
         return "skipped: no mail settings"
@@ -79,6 +89,7 @@ Job = tuple[str, Callable[[JobContext], str]]
 JOBS: tuple[Job, ...] = (
     ("upload-sweep", sweep_uploads),
     ("failed-mail-redaction", redact_failed_mail),
+    ("due-date-backfill", due_date_backfill),
     ("question-reminders", remind_unanswered_questions),
     ("escalation-reminders", escalation_reminders),
     ("daily-digest", daily_digest),

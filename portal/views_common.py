@@ -93,7 +93,7 @@ PERMISSIONS_POLICY = (
 )
 HSTS = "max-age=63072000; includeSubDomains"
 # Pages with a secret token in the URL, personal data or staff work: never in any cache.
-PRIVATE_PREFIXES = ("/status/", "/melden", "/backoffice")
+PRIVATE_PREFIXES = ("/status/", "/melden", "/backoffice", "/antwoord/")
 
 
 def _security_headers(response: Response) -> Response:

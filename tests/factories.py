@@ -30,7 +30,7 @@ KERKELANDEN = "BU04020304"
 SINT_VITUSBUURT = "BU04020103"
 
 
-def intake_settings(app: Flask) -> IntakeSettings:
+def intake_settings(app: Flask, now: datetime | None = None) -> IntakeSettings:
     return IntakeSettings(
         geography=default_geography(),
         mail=MailContext(
@@ -39,9 +39,12 @@ def intake_settings(app: Flask) -> IntakeSettings:
             response_working_days=app.config["RESPONSE_WORKING_DAYS"],
             reply_to=app.config["REPLY_TO_ADDRESS"],
             satisfaction_days=app.config["SATISFACTION_DAYS"],
+            handle_working_days=app.config["HANDLE_WORKING_DAYS"],
+            pause_while_awaiting_resident=app.config["PAUSE_WHILE_AWAITING_RESIDENT"],
+            digest_hour=app.config["DIGEST_HOUR"],
         ),
         reference_prefix=app.config["REFERENCE_PREFIX"],
-        now=datetime.now(UTC),
+        now=now or datetime.now(UTC),
     )
 
 
@@ -56,6 +59,8 @@ def make_signal(
     email: str | None = "bewoner@example.nl",
     name: str | None = "Jan Jansen",
     phone: str | None = None,
+    now: datetime | None = None,
+    may_share: bool = False,
 ) -> tuple[str, str]:
     """A signal submitted through the intake operation; returns (reference, status token)."""
     with app.app_context():
@@ -67,9 +72,15 @@ def make_signal(
                 title=title,
                 description=description,
                 location=LocationInput(buurt_code=buurt),
-                reporter=ReporterInput(name=name, email=email, phone=phone, may_contact=True),
+                reporter=ReporterInput(
+                    name=name,
+                    email=email,
+                    phone=phone,
+                    may_contact=True,
+                    may_share_with_partners=may_share,
+                ),
             ),
-            intake_settings(app),
+            intake_settings(app, now),
         )
         db.session.commit()
         return result.signal.reference, result.status_token

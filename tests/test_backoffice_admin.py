@@ -582,7 +582,7 @@ def admin_urls(app: Flask) -> list[tuple[str, str]]:
             view = app.view_functions[rule.endpoint]
             if not getattr(view, "__module__", "").startswith("portal.backoffice.admin"):
                 continue
-            url = rule.build({k: v for k, v in values.items() if k in rule.arguments})[1]
+            url = rule.build({name: values.get(name, 1) for name in rule.arguments})[1]
             found += [(m, url) for m in sorted(rule.methods or ()) if m in ("GET", "POST")]
     return found
 

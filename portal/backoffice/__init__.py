@@ -16,6 +16,7 @@ def _staff_words() -> dict[str, object]:
 
 
 from portal.backoffice import (  # noqa: E402, F401 - registers routes
+    absences,
     admin,
     auth,
     inbound_mail,

@@ -1,5 +1,5 @@
 """Logging in (password, then the two-step code where the account has it) and out, and the
-staff member's own account page (password, sessions)."""
+staff member's own account page (password, sessions, the daily digest)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,16 @@ from typing import Any
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
+from wtforms import BooleanField
 
 from portal.backoffice import bp
 from portal.backoffice.access import (
     LAST_SEEN,
     SESSION_EPOCH,
     STAFF_ROLES,
+    WORKER_ROLES,
     public,
     roles_required,
     safe_next,
@@ -27,11 +30,13 @@ from portal.backoffice.forms import (
     password_hint,
     password_rule_text,
 )
+from portal.domain import digest as digest_ops
 from portal.domain import login as login_ops
 from portal.domain import two_factor
 from portal.domain.users import UserError, set_password, verify_password
 from portal.extensions import db, limiter
 from portal.models import User
+from portal.public.form_base import PortalForm
 from portal.public.services import mail_context
 
 
@@ -169,6 +174,17 @@ def logout():  # type: ignore[no-untyped-def]
 # --- my account -----------------------------------------------------------------------------
 
 
+class DigestForm(PortalForm):
+    digest_enabled = BooleanField(_l("Stuur mij elke werkdag een dagoverzicht"))
+
+
+def _digest_form() -> DigestForm | None:
+    """Only for who owns signals (management has none to report on)."""
+    if current_user.role not in WORKER_ROLES:
+        return None
+    return DigestForm(formdata=None, digest_enabled=current_user.digest_enabled)
+
+
 def _render_account(password_form: ChangePasswordForm | None = None, code: int = 200):  # type: ignore[no-untyped-def]
     password_form = password_form or ChangePasswordForm(formdata=None)
     return (
@@ -176,6 +192,8 @@ def _render_account(password_form: ChangePasswordForm | None = None, code: int =
             "backoffice/account.html",
             password_form=password_form,
             sessions_form=ConfirmForm(formdata=None),
+            digest_form=_digest_form(),
+            digest_hour=current_app.config["DIGEST_HOUR"],
             errors=password_form.error_summary(),
             password_hint=password_hint(),
             nav="account",
@@ -224,3 +242,20 @@ def account_end_sessions():  # type: ignore[no-untyped-def]
     session[SESSION_EPOCH] = user.session_epoch
     flash(_("U bent uitgelogd op alle andere apparaten en browsers."), "ok")
     return redirect(url_for(".account"), code=303)
+
+
+@bp.post("/account/dagoverzicht")
+@roles_required(*WORKER_ROLES)
+def account_digest():  # type: ignore[no-untyped-def]
+    form = DigestForm()
+    user = db.session.get(User, current_user.id)
+    if not form.validate_on_submit() or user is None:
+        return _render_account(code=400)
+    enabled = bool(form.digest_enabled.data)
+    digest_ops.set_digest_enabled(db.session, user, enabled, actor_id=user.id)
+    db.session.commit()
+    if enabled:
+        flash(_("U krijgt het dagoverzicht elke werkdag per e-mail."), "ok")
+    else:
+        flash(_("U krijgt geen dagoverzicht meer. U kunt het hier weer aanzetten."), "ok")
+    return redirect(url_for(".account") + "#dagoverzicht-kop", code=303)

@@ -14,7 +14,7 @@ from flask_login import current_user
 from portal.backoffice import bp
 from portal.backoffice.access import WORKER_ROLES, roles_required
 from portal.backoffice.admin.inbound import REASON_LABELS, REMARK_LABELS, mail_or_404
-from portal.domain import casework, permissions
+from portal.domain import casework, permissions, visibility
 from portal.domain.casework import Actor
 from portal.domain.inbound import receive
 from portal.domain.inbound.parse import parse_message
@@ -27,6 +27,8 @@ from portal.models import Role, Signal, User
 def inbound_mail(mail_id: int):  # type: ignore[no-untyped-def]
     mail = mail_or_404(mail_id)
     signal = db.session.get(Signal, mail.signal_id) if mail.signal_id is not None else None
+    if signal is not None and not visibility.can_open(db.session, current_user, signal):
+        abort(404)  # a sensitive signal's mail, as its page: as if it did not exist
     is_admin = current_user.role == Role.ADMIN
     if not is_admin and (signal is None or not permissions.can_see_contact(current_user, signal)):
         abort(403)

@@ -11,7 +11,10 @@ from flask_login import current_user
 
 from portal.backoffice import bp
 from portal.backoffice.access import STAFF_ROLES, roles_required
+from portal.backoffice.signal_deadlines import deadline_rules
+from portal.domain.deadlines import load_targets
 from portal.domain.inbox import (
+    DEADLINE_FILTERS,
     NONE,
     SORTS,
     Deadlines,
@@ -34,24 +37,44 @@ def inbox():  # type: ignore[no-untyped-def]
     flt = InboxFilter.from_args(request.args, default_scope=default_scope(user))
     config = current_app.config
     tz = ZoneInfo(config["BABEL_DEFAULT_TIMEZONE"])
-    deadlines = Deadlines.at(datetime.now(UTC), config["RESPONSE_WORKING_DAYS"], tz)
+    rules = deadline_rules()
+    deadlines = Deadlines.at(
+        datetime.now(UTC),
+        rules.respond_working_days,
+        tz,
+        targets=load_targets(db.session, rules),
+    )
+    options = filter_options(db.session)
     result = search_signals(
-        db.session, user, flt, config["BACKOFFICE_PAGE_SIZE"], deadlines=deadlines
+        db.session,
+        user,
+        flt,
+        config["BACKOFFICE_PAGE_SIZE"],
+        deadlines=deadlines,
+        # The form's wijken are in name order already: no second query to sort by wijk.
+        wijk_order=[code for code, _name in options.wijken],
     )
     return render_template(
         "backoffice/inbox.html",
         nav=flt.scope,
         flt=flt,
         result=result,
-        options=filter_options(db.session),
+        options=options,
         statuses=list(Status),
         kinds=list(Kind),
         themes=list(Theme),
         sorts=SORTS,
         none_value=NONE,
+        deadline_filters=DEADLINE_FILTERS,
         inbox_url=lambda **changes: url_for("backoffice.inbox", **flt.to_args(**changes)),
+        only_deadline=_only_deadline,
         signal_url=_signal_url,
     )
+
+
+def _only_deadline(name: str) -> dict[str, bool]:
+    """Changes to the filter that leave this one deadline filter ticked, and no other."""
+    return {"overdue": False, **{other: other == name for other in DEADLINE_FILTERS}}
 
 
 def _signal_url(reference: str) -> str:

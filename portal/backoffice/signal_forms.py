@@ -14,9 +14,10 @@ from datetime import date, datetime
 from flask_babel import lazy_gettext as _l
 from wtforms import RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, ValidationError
+from wtforms.validators import InputRequired, Length, ValidationError
 from wtforms.widgets import HiddenInput
 
+from portal.domain.casework import FOLLOW_UP_REASON_MAX
 from portal.domain.ids import parse_id
 from portal.public.form_base import PortalForm
 
@@ -72,6 +73,19 @@ class ReassignForm(VersionedForm):
 
 class FollowUpForm(VersionedForm):
     follow_up_on = StringField(_l("Opvolgdatum"), id="follow_up_on", filters=[_strip])
+    follow_up_reason = StringField(
+        _l("Waarom? (niet verplicht)"),
+        id="follow_up_reason",
+        filters=[_strip],
+        validators=[
+            Length(
+                max=FOLLOW_UP_REASON_MAX,
+                message=_l(
+                    "Schrijf de reden in hoogstens %(max)d tekens.", max=FOLLOW_UP_REASON_MAX
+                ),
+            )
+        ],
+    )
 
     def follow_up_date(self) -> date | None:
         """The chosen day, or None to clear it (only after ``validate``)."""

@@ -218,6 +218,12 @@ def signal_follow_up(reference: str):  # type: ignore[no-untyped-def]
     if (early := check_form(signal, "follow_up", form)) is not None:
         return early
     day = form.follow_up_date()
+    if day is not None and not Status(signal.status).is_open:
+        problem = FormProblem(
+            form.follow_up_on,
+            _("Deze melding is gesloten. Alleen een open melding krijgt een opvolgdatum."),
+        )
+        return field_problem(signal, "follow_up", form, problem)
     if day is None:
         done = _("De opvolgdatum is gewist.")
     else:
@@ -227,7 +233,12 @@ def signal_follow_up(reference: str):  # type: ignore[no-untyped-def]
         "follow_up",
         form,
         lambda actor, seen: casework.set_follow_up(
-            db.session, signal, on=day, seen_version=seen, actor=actor
+            db.session,
+            signal,
+            on=day,
+            reason=form.follow_up_reason.data,
+            seen_version=seen,
+            actor=actor,
         ),
         done,
     )

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.domain import audit, workflow
+from portal.domain import audit, deadlines, workflow
 from portal.domain.dialogue import satisfaction
 from portal.domain.intake import load_routing_rules
 from portal.domain.notifications import (
@@ -81,6 +81,8 @@ def _add_event(
     # version step per action.
     with session.no_autoflush:
         signal.events.append(event)
+    if public:  # the first public step by staff is the response the deadline asks for
+        deadlines.record_response(signal, actor.now)
     _touch(signal, actor)
     session.flush()
     return event
@@ -112,6 +114,10 @@ def change_status(
     _check_version(signal, seen_version)
     text = check_status_change(signal, target, message)
     previous, signal.status = signal.status, target
+    rules = deadlines.rules_from(mail)
+    deadlines.status_changed(
+        session, signal, previous=previous, target=target, now=actor.now, rules=rules
+    )
     # Status links expire some time after closing (tokens.LINK_DAYS_AFTER_CLOSING).
     signal.closed_at = actor.now if target in CLOSED else None
     event = _add_event(
@@ -297,6 +303,9 @@ def reassign(
     return event
 
 
+FOLLOW_UP_REASON_MAX = 200
+
+
 def set_follow_up(
     session: Session,
     signal: Signal,
@@ -304,14 +313,24 @@ def set_follow_up(
     on: date | None,
     seen_version: int,
     actor: Actor,
+    reason: str | None = None,
 ) -> None:
+    """The day the owner wants to look at an open signal again, and a short reason why (for
+    the inbox's "opvolgen vandaag" and the daily digest); ``on`` None clears both."""
     _check_version(signal, seen_version)
+    # One line of text; clearing the date clears the reason with it.
+    text = (" ".join((reason or "").split()) or None) if on is not None else None
+    if text is not None and len(text) > FOLLOW_UP_REASON_MAX:
+        raise CaseworkError("reason_too_long")
+    if on is not None and signal.status in CLOSED:
+        raise CaseworkError("signal_closed")
     if on is not None and on < actor.now.astimezone(LOCAL_TIMEZONE).date():
         raise CaseworkError("date_in_past")
-    if on == signal.follow_up_on:
+    if on == signal.follow_up_on and text == signal.follow_up_reason:
         # A no-op would still bump the version and make a colleague's save stale for nothing.
         raise CaseworkError("nothing_changed")
-    previous, signal.follow_up_on = signal.follow_up_on, on
+    previous, previous_reason = signal.follow_up_on, signal.follow_up_reason
+    signal.follow_up_on, signal.follow_up_reason = on, text
     _touch(signal, actor)
     session.flush()
     audit.record(
@@ -321,6 +340,8 @@ def set_follow_up(
         signal_id=signal.id,
         before=previous.isoformat() if previous else None,
         after=on.isoformat() if on else None,
+        reason_before=previous_reason,
+        reason=text,
     )
 
 

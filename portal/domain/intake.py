@@ -4,17 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.domain import audit, notifications
+from portal.domain import absences, audit, notifications
+from portal.domain.deadlines import rules_from, set_due_dates
 from portal.domain.geography import Geography
 from portal.domain.photos import StoredPhoto
 from portal.domain.references import next_reference
-from portal.domain.routing import LocationInput, Placement, RoutingRules, choose_owner, place
+from portal.domain.routing import (
+    LocationInput,
+    Placement,
+    RoutingRules,
+    choose_owner,
+    place,
+    route,
+)
 from portal.domain.tokens import issue_status_token
+from portal.domain.working_days import local_date
 from portal.models import (
     GENERAL_INBOX,
     Attachment,
@@ -78,7 +87,9 @@ class OutsideHilversum(ValueError):
     """The location lies outside the municipality: Wijkzaken cannot take it on."""
 
 
-def load_routing_rules(session: Session) -> RoutingRules:
+def load_routing_rules(session: Session, *, on: date | None = None) -> RoutingRules:
+    """The routing as the admin set it; ``on`` a (local) day, also who stands in for whom
+    that day, so an absent owner's new signals go to their stand-in."""
     rules = session.scalars(
         select(RoutingRule).join(RoutingRule.owner).where(User.active.is_(True))
     ).all()
@@ -92,12 +103,19 @@ def load_routing_rules(session: Session) -> RoutingRules:
         .order_by(user_wijken.c.wijk_code, User.id)
     ):
         managers.setdefault(wijk_code, []).append(manager_id)
-    return RoutingRules(by_wijk=by_wijk, general_owner_id=general, managers_by_wijk=managers)
+    return RoutingRules(
+        by_wijk=by_wijk,
+        general_owner_id=general,
+        managers_by_wijk=managers,
+        stand_ins=absences.stand_ins_on(session, on) if on is not None else {},
+    )
 
 
 def owner_is_for_wijk(session: Session, signal: Signal) -> bool:
     """Whether the signal's owner is the one routing gives its wijk (and not the general
-    inbox's, who has it because the wijk has nobody): the confirmation page words it so."""
+    inbox's, who has it because the wijk has nobody): the confirmation page words it so.
+    A stand-in is not (rules without a day know no absences): the page then names them as
+    "… van Bureau Wijkzaken", not as the wijk's accountmanager."""
     if signal.owner_id is None or signal.wijk_code is None:
         return False
     owner_id, general = choose_owner(load_routing_rules(session), signal.wijk_code)
@@ -142,7 +160,14 @@ def submit_signal(session: Session, data: Submission, settings: IntakeSettings) 
     placement = place(settings.geography, data.location)
     if placement.outside_hilversum:
         raise OutsideHilversum()
-    owner_id, _general = choose_owner(load_routing_rules(session), placement.wijk_code)
+    routed = route(load_routing_rules(session, on=local_date(settings.now)), placement.wijk_code)
+    owner_id = routed.owner_id
+    # Who stood in for whom: how "Geef terug" finds what came in during an absence.
+    cover = (
+        {"covering_for": routed.covering_for, "absence_id": routed.absence_id}
+        if routed.covering_for is not None
+        else {}
+    )
 
     signal = _new_signal(session, data, placement, owner_id, settings)
     token = issue_status_token(session, signal)
@@ -154,9 +179,11 @@ def submit_signal(session: Session, data: Submission, settings: IntakeSettings) 
         wijk=signal.wijk_code,
         owner_id=owner_id,
         location_source=placement.source.value,
+        **cover,
     )
     session.flush()
-    notifications.signal_received(session, signal, token, settings.mail)
+    away = session.get(User, routed.covering_for) if routed.covering_for is not None else None
+    notifications.signal_received(session, signal, token, settings.mail, covering_for=away)
     session.flush()
     return IntakeResult(signal, token)
 
@@ -232,6 +259,8 @@ def _new_signal(
             may_contact=r.may_contact,
             may_share_with_partners=r.may_share_with_partners,
         )
+    # The promises in working days, stored with the signal (one INSERT, no second version).
+    set_due_dates(session, signal, rules_from(settings.mail))
     session.add(signal)
     session.flush()
     return signal

@@ -7,8 +7,11 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
-# The secret part of every link that opens something by itself (status page, set password).
-SECRET_LINK = re.compile(r"(/status/|/backoffice/wachtwoord/)[A-Za-z0-9_-]{16,}")
+# The secret part of every link that opens something by itself (status page, set password,
+# the answer pages of functionaries and partners).
+SECRET_LINK = re.compile(
+    r"(/status/|/backoffice/wachtwoord/|/antwoord/(?:escalatie|partner)/)[A-Za-z0-9_-]{16,}"
+)
 REDACTED = "[verwijderd]"
 
 

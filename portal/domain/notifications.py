@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
+from portal.domain import absences
 from portal.domain.dialogue import reply_addresses
 from portal.domain.mail import Links, MailRenderer, RenderedMail
 from portal.domain.tokens import issue_status_token
@@ -32,6 +33,10 @@ class MailContext:
     # The Reply-To of resident mail, with "{reply_id}" in it; empty: no Reply-To.
     reply_to: str = ""
     satisfaction_days: int = 14
+    # Casework deadlines (portal/domain/deadlines.py) and the daily digest's first hour.
+    handle_working_days: int = 20
+    pause_while_awaiting_resident: bool = True
+    digest_hour: int = 7
 
 
 def _to_resident(
@@ -59,12 +64,35 @@ def _to_resident(
 
 
 def respond_by(signal: Signal, ctx: MailContext) -> date:
-    """The last working day for the first public response (RESPONSE_WORKING_DAYS)."""
+    """The last working day for the first public response: the signal's own due date (its
+    kind's target), else RESPONSE_WORKING_DAYS from the day it came in."""
+    if signal.respond_due_on is not None:
+        return signal.respond_due_on
     return add_working_days(local_date(signal.created_at), ctx.response_working_days)
 
 
-def signal_received(session: Session, signal: Signal, token: str, ctx: MailContext) -> None:
-    """Confirmation to the resident (if they left an address) and a heads-up to the owner."""
+def _owner_recipient(session: Session, user: User, today: date) -> tuple[User, User | None]:
+    """Who reads mail meant for the owner ``user`` on ``today`` (a local date): their stand-in
+    while they are away, else themselves. Second: the absent owner (None when not away), for
+    the mail to say whom it is covering for."""
+    stand_in = absences.stand_in_for(session, user.id, today)
+    return (stand_in, user) if stand_in is not None else (user, None)
+
+
+def _today() -> date:
+    return local_date(utcnow())
+
+
+def signal_received(
+    session: Session,
+    signal: Signal,
+    token: str,
+    ctx: MailContext,
+    *,
+    covering_for: User | None = None,
+) -> None:
+    """Confirmation to the resident (if they left an address) and a heads-up to the owner.
+    ``covering_for``: routing gave the signal to a stand-in for this absent colleague."""
     reporter = signal.reporter
     if reporter is not None and reporter.email:
         mail = ctx.renderer.render(
@@ -73,22 +101,26 @@ def signal_received(session: Session, signal: Signal, token: str, ctx: MailConte
             signal=signal,
             status_url=ctx.links.status(token),
             working_days=ctx.response_working_days,
+            covering_for=covering_for,
         )
         _to_resident(
             session, signal, purpose="confirmation", recipient=reporter.email, mail=mail, ctx=ctx
         )
     if signal.owner is not None:
+        recipient, away = _owner_recipient(session, signal.owner, local_date(signal.created_at))
         mail = ctx.renderer.render(
             "owner_new_signal",
             "nl",
             signal=signal,
             signal_url=ctx.links.backoffice_signal(signal.reference),
             respond_by=respond_by(signal, ctx),
+            recipient=recipient,
+            covering_for=away or covering_for,
         )
         queue_mail(
             session,
             purpose="owner_new_signal",
-            recipient=signal.owner.email,
+            recipient=recipient.email,
             mail=mail,
             signal_id=signal.id,
         )
@@ -138,6 +170,7 @@ def public_update(
 def owner_assigned(
     session: Session, signal: Signal, owner: User, reason: str, ctx: MailContext
 ) -> None:
+    recipient, away = _owner_recipient(session, owner, _today())
     mail = ctx.renderer.render(
         "owner_assigned",
         "nl",
@@ -145,9 +178,15 @@ def owner_assigned(
         owner=owner,
         reason=reason,
         signal_url=ctx.links.backoffice_signal(signal.reference),
+        recipient=recipient,
+        covering_for=away,
     )
     queue_mail(
-        session, purpose="owner_assigned", recipient=owner.email, mail=mail, signal_id=signal.id
+        session,
+        purpose="owner_assigned",
+        recipient=recipient.email,
+        mail=mail,
+        signal_id=signal.id,
     )
 
 
@@ -162,6 +201,7 @@ def owner_taken_over(
     ctx: MailContext,
 ) -> None:
     """The owner a signal was taken from hears of it: taking a signal over is never silent."""
+    recipient, away = _owner_recipient(session, previous_owner, _today())
     mail = ctx.renderer.render(
         "owner_taken_over",
         "nl",
@@ -171,11 +211,13 @@ def owner_taken_over(
         actor_name=actor_name,
         reason=reason,
         signal_url=ctx.links.backoffice_signal(signal.reference),
+        recipient=recipient,
+        covering_for=away,
     )
     queue_mail(
         session,
         purpose="owner_taken_over",
-        recipient=previous_owner.email,
+        recipient=recipient.email,
         mail=mail,
         signal_id=signal.id,
     )
@@ -218,6 +260,7 @@ def owner_resident_message(
     """The resident answered or added something (status page or mail): the owner hears."""
     if signal.owner is None:
         return
+    recipient, away = _owner_recipient(session, signal.owner, _today())
     mail = ctx.renderer.render(
         "owner_resident_message",
         "nl",
@@ -225,11 +268,13 @@ def owner_resident_message(
         event=event,
         photo_count=photo_count,
         signal_url=ctx.links.backoffice_signal(signal.reference),
+        recipient=recipient,
+        covering_for=away,
     )
     queue_mail(
         session,
         purpose=f"owner_{event.kind}",
-        recipient=signal.owner.email,
+        recipient=recipient.email,
         mail=mail,
         signal_id=signal.id,
     )
@@ -262,17 +307,20 @@ def owner_reopen_request(
     """The resident is not satisfied: the owner decides whether to reopen."""
     if signal.owner is None:
         return
+    recipient, away = _owner_recipient(session, signal.owner, _today())
     mail = ctx.renderer.render(
         "owner_reopen_request",
         "nl",
         signal=signal,
         request=request,
         signal_url=ctx.links.backoffice_signal(signal.reference),
+        recipient=recipient,
+        covering_for=away,
     )
     queue_mail(
         session,
         purpose="owner_reopen_request",
-        recipient=signal.owner.email,
+        recipient=recipient.email,
         mail=mail,
         signal_id=signal.id,
     )

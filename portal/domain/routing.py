@@ -70,17 +70,58 @@ def place(geo: Geography, loc: LocationInput) -> Placement:
 
 
 @dataclass(frozen=True)
+class Cover:
+    """Someone stands in for an absent owner (portal/domain/absences.py)."""
+
+    stand_in_id: int
+    absence_id: int
+
+
+@dataclass(frozen=True)
 class RoutingRules:
     by_wijk: Mapping[str, int]  # wijk code -> owner user id (the admin's routing rule)
     general_owner_id: int | None
     # wijk code -> the active accountmanagers who have that wijk, in a stable order
     managers_by_wijk: Mapping[str, Sequence[int]] = field(default_factory=dict)
+    # absent user id -> who stands in on the day the rules were loaded for (none: no day)
+    stand_ins: Mapping[int, Cover] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Routed:
+    owner_id: int | None
+    general: bool  # routed to the general inbox
+    # The absent owner the signal would have gone to, and that absence (None: nobody away).
+    covering_for: int | None = None
+    absence_id: int | None = None
+
+
+def route(rules: RoutingRules, wijk_code: str | None) -> Routed:
+    """Who receives a new signal: the wijk's owner (``choose_owner``), or whoever stands in
+    for them while they are away. A stand-in who is away too passes it on to their own
+    stand-in; two people standing in for each other stop the chain at the second."""
+    owner_id, general = _rule_owner(rules, wijk_code)
+    if owner_id is None or owner_id not in rules.stand_ins:
+        return Routed(owner_id, general)
+    first = rules.stand_ins[owner_id]
+    covering_for, seen = owner_id, {owner_id}
+    while owner_id in rules.stand_ins and rules.stand_ins[owner_id].stand_in_id not in seen:
+        owner_id = rules.stand_ins[owner_id].stand_in_id
+        seen.add(owner_id)
+    return Routed(owner_id, general, covering_for=covering_for, absence_id=first.absence_id)
 
 
 def choose_owner(rules: RoutingRules, wijk_code: str | None) -> tuple[int | None, bool]:
     """(owner user id or None, routed to the general inbox). The wijk's routing rule first;
     a wijk without one goes to its accountmanager (the first, when it has several), so that
-    person is mailed too; only then the general inbox, so no signal ever lands nowhere."""
+    person is mailed too; only then the general inbox, so no signal ever lands nowhere.
+    Rules loaded for a day (``load_routing_rules(session, on=day)``) send an absent owner's
+    signals to their stand-in."""
+    routed = route(rules, wijk_code)
+    return routed.owner_id, routed.general
+
+
+def _rule_owner(rules: RoutingRules, wijk_code: str | None) -> tuple[int | None, bool]:
     if wijk_code is not None:
         if wijk_code in rules.by_wijk:
             return rules.by_wijk[wijk_code], False

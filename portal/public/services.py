@@ -36,6 +36,9 @@ def mail_context() -> MailContext:
         response_working_days=config["RESPONSE_WORKING_DAYS"],
         reply_to=config["REPLY_TO_ADDRESS"],
         satisfaction_days=config["SATISFACTION_DAYS"],
+        handle_working_days=config["HANDLE_WORKING_DAYS"],
+        pause_while_awaiting_resident=config["PAUSE_WHILE_AWAITING_RESIDENT"],
+        digest_hour=config["DIGEST_HOUR"],
     )
 
 

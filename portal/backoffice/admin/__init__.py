@@ -6,11 +6,14 @@ Views are thin: parse the form, call one domain operation, commit, flash, redire
 refused change comes back filled in, with an error summary, as 422."""
 
 from portal.backoffice.admin import (  # noqa: F401
+    functionaries,
     home,
     inbound,
+    partners,
     places,
     routing,
     security,
+    targets,
     texts,
     users,
 )

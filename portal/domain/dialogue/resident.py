@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portal.domain import audit
+from portal.domain import audit, deadlines
 from portal.domain.notifications import MailContext, owner_resident_message
 from portal.domain.photos import StoredPhoto
 from portal.models import Attachment, Signal, SignalEvent
@@ -92,6 +92,8 @@ def add_resident_message(
     if answering:
         event.from_status, event.to_status = signal.status, Status.IN_PROGRESS.value
         signal.status = Status.IN_PROGRESS.value
+        # The handling clock runs again (paused while waiting, when so configured).
+        deadlines.stopped_waiting(signal, now=now, rules=deadlines.rules_from(mail))
     with session.no_autoflush:
         signal.events.append(event)
     signal.updated_at = now

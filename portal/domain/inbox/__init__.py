@@ -1,0 +1,49 @@
+"""The back-office inbox: which signals a staff member sees, filtered, searched, sorted and paged.
+
+Plain Python (no Flask): the view parses the query string into an :class:`InboxFilter`, calls
+:func:`search_signals` and renders what comes back. Everything a filter can do lives in the URL,
+so a filtered inbox can be bookmarked and the back button works.
+
+Definitions used here:
+
+* **Mine** - signals owned by the user, or lying in one of the user's wijken.
+* **Open** - every status except ``resolved`` and ``declined`` (DESIGN.md).
+* **Has an open question** - status ``awaiting_resident``.
+* **Reopen request** - the resident said they are not satisfied and the owner has not yet
+  decided (reopen, or keep it closed with an explanation).
+* **Reactie te laat, afhandeling te laat, opvolgen vandaag, ver over tijd** - the deadline
+  filters, each an indexed comparison of a stored date with today (``inbox/deadlines.py``,
+  rules in ``portal/domain/deadlines.py``); **overdue** (older links) is any of them late.
+  The caller passes the moment and the targets in (:class:`Deadlines`), so the domain never
+  reads the clock.
+
+Performance (measured in ``bench/``): one grouped query gives the count per status (the total
+is derived from it), one the count per deadline filter, one query gives the page of rows with
+owner, wijk and buurt joined in, one more loads the themes of those rows, one more which of
+them wait for a reopen decision. 'Mine' first reads the user's wijk codes, sorting by wijk
+first reads the wijken's order: at most seven statements, whatever the page size.
+
+Modules: ``filter`` (the query string), ``deadlines`` (lateness as SQL and per row),
+``search`` (the queries and the page), ``options`` (what the filter form offers).
+"""
+
+from portal.domain.inbox.deadlines import Deadlines, subtract_working_days
+from portal.domain.inbox.filter import DEADLINE_FILTERS, NONE, SCOPES, SORTS, InboxFilter
+from portal.domain.inbox.options import FilterOptions, default_scope, filter_options
+from portal.domain.inbox.search import InboxPage, InboxRow, search_signals
+
+__all__ = [
+    "DEADLINE_FILTERS",
+    "NONE",
+    "SCOPES",
+    "SORTS",
+    "Deadlines",
+    "FilterOptions",
+    "InboxFilter",
+    "InboxPage",
+    "InboxRow",
+    "default_scope",
+    "filter_options",
+    "search_signals",
+    "subtract_working_days",
+]

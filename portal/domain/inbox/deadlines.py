@@ -1,0 +1,221 @@
+"""The inbox's view of the casework deadlines (portal/domain/deadlines.py): "now" as the
+inbox needs it, each lateness rule as an SQL condition on an indexed date column (for the
+filters and their counts) and the same rule for one loaded signal (for the marks in a row).
+
+The conditions, each only on open signals:
+
+* ``respond_late`` - no public response by staff and ``respond_due_on`` before today
+  (index on respond_due_on). Signals from before due dates were stored have none: for them
+  the old rule holds, still 'received' ``RESPONSE_WORKING_DAYS`` working days after they came
+  in (index on status, created_at);
+* ``handle_late`` - ``handle_due_on`` before today (index on handle_due_on), not while the
+  handling clock stands still (waiting for the resident, with the pause on);
+* ``far_overdue`` - handling late by more than twice the target: ``handle_due_on`` before a
+  cutoff per target (index on handle_due_on for the widest cutoff, then per kind and theme);
+* ``follow_up_due`` - ``follow_up_on`` today or before (index on follow_up_on);
+* ``overdue`` (older bookmarks) - response or handling late, or the follow-up day passed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, true
+
+from portal.domain import deadlines as rules_of
+from portal.domain.deadlines import DeadlineRules, Targets, far_overdue_cutoff
+from portal.models import Signal, SignalTheme
+from portal.vocabulary import CLOSED_STATUSES, Kind, Status
+
+_CLOSED = tuple(s.value for s in CLOSED_STATUSES)
+_KINDS = tuple(k.value for k in Kind)
+
+
+def subtract_working_days(moment: datetime, days: int, tz: tzinfo) -> datetime:
+    """The moment ``days`` working days (Mon-Fri, holidays not counted) before ``moment``, at
+    the same wall-clock time in ``tz``. Only for signals without stored due dates."""
+    local = moment.astimezone(tz)
+    remaining = days
+    while remaining > 0:
+        local -= timedelta(days=1)
+        if local.weekday() < 5:
+            remaining -= 1
+    return local.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """'Now' as the inbox needs it: today's date, the targets, and the response cutoff for
+    signals from before due dates were stored."""
+
+    now: datetime
+    today: date
+    response_cutoff: datetime  # a 'received' signal without due dates created before this
+    tz: tzinfo = UTC
+    targets: Targets = field(default_factory=Targets)
+
+    @classmethod
+    def at(
+        cls,
+        now: datetime,
+        response_working_days: int,
+        tz: tzinfo = UTC,
+        *,
+        targets: Targets | None = None,
+    ) -> Deadlines:
+        if targets is None:
+            targets = Targets(rules=DeadlineRules(respond_working_days=response_working_days))
+        return cls(
+            now=now,
+            today=now.astimezone(tz).date(),
+            response_cutoff=subtract_working_days(now, response_working_days, tz),
+            tz=tz,
+            targets=targets,
+        )
+
+    @property
+    def rules(self) -> DeadlineRules:
+        return self.targets.rules
+
+    def start_of(self, day: date) -> datetime:
+        """Midnight at the start of ``day`` in the portal's time zone, as UTC."""
+        return datetime.combine(day, time.min, tzinfo=self.tz).astimezone(UTC)
+
+    # --- one loaded signal: the same rules as the conditions below --------------------------
+
+    def respond_late(self, signal: Signal) -> bool:
+        if signal.respond_due_on is None:  # from before due dates were stored
+            return (
+                signal.status == Status.RECEIVED
+                and signal.responded_at is None
+                and signal.created_at < self.response_cutoff
+            )
+        return rules_of.respond_late(signal, self.today)
+
+    def handle_late(self, signal: Signal) -> bool:
+        return rules_of.handle_late(signal, self.today, self.rules)
+
+    def far_overdue(self, signal: Signal) -> bool:
+        return rules_of.far_overdue(signal, self.today, self.targets)
+
+    def follow_up_due(self, signal: Signal, *, strict: bool = False) -> bool:
+        """The follow-up day has come (``strict``: has passed)."""
+        if signal.follow_up_on is None or not rules_of.is_open(signal):
+            return False
+        return signal.follow_up_on < self.today if strict else signal.follow_up_on <= self.today
+
+    def is_overdue(self, signal: Signal) -> bool:
+        """Late in any way: the meaning of the older ``overdue`` filter."""
+        return (
+            self.respond_late(signal)
+            or self.handle_late(signal)
+            or self.follow_up_due(signal, strict=True)
+        )
+
+    def age_days(self, signal: Signal) -> int:
+        return max((self.today - signal.created_at.astimezone(self.tz).date()).days, 0)
+
+
+# --- the conditions -------------------------------------------------------------------------
+
+
+def _open() -> ColumnElement[bool]:
+    return Signal.status.not_in(_CLOSED)
+
+
+def respond_late(d: Deadlines) -> ColumnElement[bool]:
+    due = Signal.respond_due_on < d.today
+    older = and_(
+        Signal.respond_due_on.is_(None),
+        Signal.status == Status.RECEIVED.value,
+        Signal.created_at < d.response_cutoff,
+    )
+    return and_(_open(), Signal.responded_at.is_(None), or_(due, older))
+
+
+def handle_late(d: Deadlines) -> ColumnElement[bool]:
+    late = and_(_open(), Signal.handle_due_on < d.today)
+    if d.rules.pause_while_awaiting_resident:
+        late = and_(late, Signal.status != Status.AWAITING_RESIDENT.value)
+    return late
+
+
+def follow_up_due(d: Deadlines) -> ColumnElement[bool]:
+    return and_(_open(), Signal.follow_up_on <= d.today)
+
+
+def _has_theme(*themes: str) -> ColumnElement[bool]:
+    return (
+        select(SignalTheme.signal_id)
+        .where(SignalTheme.signal_id == Signal.id, SignalTheme.theme.in_(themes))
+        .exists()
+    )
+
+
+def far_overdue(d: Deadlines) -> ColumnElement[bool]:
+    """Per kind: a theme with a target of its own gives its cutoff (the earliest promise
+    wins, so any one theme past its cutoff is enough); without such a theme, the kind's."""
+    targets, today = d.targets, d.today
+    cutoffs: list[date] = [far_overdue_cutoff(today, targets.default.handle_working_days)]
+    branches: list[ColumnElement[bool]] = []
+    for kind in _KINDS:
+        own = targets.themes_with_rows(kind)
+        fallback = far_overdue_cutoff(today, targets.fallback(kind).handle_working_days)
+        cutoffs.append(fallback)
+        ways: list[ColumnElement[bool]] = []
+        for theme, target in sorted(own.items()):
+            cutoff = far_overdue_cutoff(today, target.handle_working_days)
+            cutoffs.append(cutoff)
+            ways.append(and_(_has_theme(theme), Signal.handle_due_on < cutoff))
+        without_own = ~_has_theme(*sorted(own)) if own else true()
+        ways.append(and_(without_own, Signal.handle_due_on < fallback))
+        branches.append(and_(Signal.kind == kind, or_(*ways)))
+    branches.append(
+        and_(Signal.kind.not_in(_KINDS), Signal.handle_due_on < cutoffs[0])  # never, in practice
+    )
+    # The widest cutoff first: the index on handle_due_on narrows, the branches decide.
+    return and_(handle_late(d), Signal.handle_due_on < max(cutoffs), or_(*branches))
+
+
+def overdue(d: Deadlines) -> ColumnElement[bool]:
+    follow_up_passed = and_(_open(), Signal.follow_up_on < d.today)
+    return or_(respond_late(d), handle_late(d), follow_up_passed)
+
+
+CONDITIONS = {
+    "respond_late": respond_late,
+    "handle_late": handle_late,
+    "follow_up_due": follow_up_due,
+    "far_overdue": far_overdue,
+}
+
+
+def deadline_conditions(flags: dict[str, bool], d: Deadlines) -> list[ColumnElement[bool]]:
+    """The conditions of the ticked deadline filters (``flags``: name -> ticked)."""
+    where = [CONDITIONS[name](d) for name, ticked in flags.items() if ticked and name in CONDITIONS]
+    if flags.get("overdue"):
+        where.append(overdue(d))
+    return where
+
+
+def deadline_count_selects(
+    conditions: list[ColumnElement[bool]], d: Deadlines
+) -> list[Select[Any]]:
+    """Per deadline filter, (its name, how many signals of the list ``conditions`` it shows):
+    one small SELECT each, to be sent along with the counts per status (UNION ALL). Each is
+    planned on its own, so each counts one index range."""
+    return [
+        select(literal(name).label("key"), func.count().label("n")).where(*conditions, make(d))
+        for name, make in CONDITIONS.items()
+    ]
+
+
+__all__ = [
+    "CONDITIONS",
+    "Deadlines",
+    "deadline_conditions",
+    "deadline_count_selects",
+    "subtract_working_days",
+]
