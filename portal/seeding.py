@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -11,6 +13,7 @@ from portal.domain.geography import Geography
 from portal.domain.intake import IntakeSettings, Submission, submit_signal
 from portal.domain.routing import LocationInput
 from portal.domain.users import create_user
+from portal.domain.working_days import LOCAL_TIMEZONE, working_days_before
 from portal.models import (
     GENERAL_INBOX,
     Buurt,
@@ -247,6 +250,18 @@ def seed_demo_signals(session: Session, settings: IntakeSettings) -> int:
                 location=location,
                 submission_key=f"demo-{i}",
             ),
-            settings,
+            # The first one came in DEMO_UNTOUCHED_WORKING_DAYS ago and nobody answered it:
+            # the demo inbox shows what "reactie te laat" looks like.
+            replace(settings, now=_untouched_since(settings.now)) if i == 0 else settings,
         )
     return len(DEMO_SIGNALS)
+
+
+DEMO_UNTOUCHED_WORKING_DAYS = 4
+
+
+def _untouched_since(now: datetime) -> datetime:
+    """The same time of day, DEMO_UNTOUCHED_WORKING_DAYS working days (holidays skipped) ago."""
+    local = now.astimezone(LOCAL_TIMEZONE)
+    day = working_days_before(local.date(), DEMO_UNTOUCHED_WORKING_DAYS)
+    return datetime.combine(day, local.timetz()).astimezone(now.tzinfo)

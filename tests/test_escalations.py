@@ -732,3 +732,25 @@ def test_several_escalations_per_signal(app: Flask, smtp) -> None:
         assert [e.kind for e in signal.events].count("escalated") == 2
         assert session.scalars(select(SignalEvent).where(SignalEvent.kind == "escalated")).all()
     assert len(smtp.to(FUNCTIONARY)) == 1 and len(smtp.to("bas.verhoeven@hilversum.example")) == 1
+
+
+def test_an_answer_during_the_owners_absence_reaches_the_stand_in(app: Flask, smtp) -> None:
+    from tests.factories import SANNE
+    from tests.test_absences import record
+
+    functionary_id = add_functionary(app)
+    reference, _token = make_signal(app)
+    anna = logged_in(app, ANNA)
+    assert escalate(anna, app, reference, functionary_id).status_code == 303
+    path = link_in(mails_to(smtp, FUNCTIONARY)[0])
+    record(app, ANNA, SANNE)  # Anna goes on leave before the answer comes
+
+    outsider = app.test_client()
+    token = csrf_token(outsider, path)
+    assert outsider.post(path, data={"csrf_token": token, "answer": ANSWER}).status_code == 303
+
+    answered = [m for m in mails_to(smtp, SANNE) if "Antwoord van" in str(m["Subject"])]
+    assert len(answered) == 1
+    body = answered[0].get_body(("plain",)).get_content()
+    assert "Beste Sanne Bakker," in body and "waarneemt voor Anna de Vries" in body
+    assert not [m for m in mails_to(smtp, ANNA) if "Antwoord van" in str(m["Subject"])]

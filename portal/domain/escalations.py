@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from portal.domain import audit
 from portal.domain.casework import Actor, CaseworkError
-from portal.domain.notifications import MailContext
+from portal.domain.notifications import MailContext, answer_to_owner
 from portal.domain.reply_links import (
     ANSWERED,
     ENDED,
@@ -330,26 +330,15 @@ def answer(
         event_id=event.id,
         functionary_id=escalation.functionary_id,
     )
-    recipient = signal.owner or (
-        session.get(User, escalation.created_by_id) if escalation.created_by_id else None
+    answer_to_owner(
+        session,
+        signal,
+        asked_by_id=escalation.created_by_id,
+        template="escalation_answered",
+        ctx=mail,
+        escalation=escalation,
+        functionary=escalation.functionary,
     )
-    if recipient is not None:
-        rendered = mail.renderer.render(
-            "escalation_answered",
-            "nl",
-            signal=signal,
-            escalation=escalation,
-            functionary=escalation.functionary,
-            recipient=recipient,
-            signal_url=mail.links.backoffice_signal(signal.reference),
-        )
-        queue_mail(
-            session,
-            purpose="escalation_answered",
-            recipient=recipient.email,
-            mail=rendered,
-            signal_id=signal.id,
-        )
     return event
 
 

@@ -324,3 +324,30 @@ def owner_reopen_request(
         mail=mail,
         signal_id=signal.id,
     )
+
+
+def answer_to_owner(
+    session: Session,
+    signal: Signal,
+    *,
+    asked_by_id: int | None,
+    template: str,
+    ctx: MailContext,
+    **context: object,
+) -> None:
+    """An answer from outside (a functionary, a partner) reaches the signal's owner, or who
+    asked when nobody owns it; their stand-in while they are away."""
+    owner = signal.owner or (session.get(User, asked_by_id) if asked_by_id else None)
+    if owner is None:
+        return
+    recipient, away = _owner_recipient(session, owner, _today())
+    mail = ctx.renderer.render(
+        template,
+        "nl",
+        signal=signal,
+        recipient=recipient,
+        covering_for=away,
+        signal_url=ctx.links.backoffice_signal(signal.reference),
+        **context,
+    )
+    queue_mail(session, purpose=template, recipient=recipient.email, mail=mail, signal_id=signal.id)

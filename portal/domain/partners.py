@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from portal.domain import audit
 from portal.domain.casework import Actor, CaseworkError
-from portal.domain.notifications import MailContext
+from portal.domain.notifications import MailContext, answer_to_owner
 from portal.domain.reply_links import (
     ADDRESS,
     ANSWERED,
@@ -327,26 +327,15 @@ def answer(
         event_id=event.id,
         partner_id=item.partner_id,
     )
-    recipient = signal.owner or (
-        session.get(User, item.created_by_id) if item.created_by_id else None
+    answer_to_owner(
+        session,
+        signal,
+        asked_by_id=item.created_by_id,
+        template="partner_answered",
+        ctx=mail,
+        share=item,
+        partner=item.partner,
     )
-    if recipient is not None:
-        rendered = mail.renderer.render(
-            "partner_answered",
-            "nl",
-            signal=signal,
-            share=item,
-            partner=item.partner,
-            recipient=recipient,
-            signal_url=mail.links.backoffice_signal(signal.reference),
-        )
-        queue_mail(
-            session,
-            purpose="partner_answered",
-            recipient=recipient.email,
-            mail=rendered,
-            signal_id=signal.id,
-        )
     return event
 
 

@@ -34,6 +34,18 @@ def add_working_days(start: date, count: int) -> date:
     return day
 
 
+def working_days_before(start: date, count: int) -> date:
+    """The ``count``-th working day before ``start`` (``start`` itself never counts)."""
+    if count < 0:
+        raise ValueError("count must not be negative")
+    day = start
+    while count:
+        day -= timedelta(days=1)
+        if is_working_day(day):
+            count -= 1
+    return day
+
+
 def local_date(moment: datetime) -> date:
     return moment.astimezone(LOCAL_TIMEZONE).date()
 

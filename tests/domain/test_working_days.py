@@ -130,3 +130,17 @@ def test_three_times_the_target_counts_from_the_day_it_came_in():
     assert not (due < far_overdue_cutoff(last_day, 20))
     day_after = last_day + timedelta(days=1)
     assert due < far_overdue_cutoff(day_after, 20)
+
+
+def test_working_days_before_mirrors_adding_them() -> None:
+    from datetime import date
+
+    from portal.domain.working_days import add_working_days, working_days_before
+
+    # Tuesday after King's Day (Monday 27 April 2026): one working day back is Friday 24.
+    assert working_days_before(date(2026, 4, 28), 1) == date(2026, 4, 24)
+    # From a working day, going back undoes going forward, across Christmas and New Year.
+    for start in (date(2026, 12, 24), date(2026, 4, 24), date(2027, 5, 3)):
+        for count in range(12):
+            assert working_days_before(add_working_days(start, count), count) == start
+            assert add_working_days(working_days_before(start, count), count) == start
