@@ -754,3 +754,39 @@ def test_an_answer_during_the_owners_absence_reaches_the_stand_in(app: Flask, sm
     body = answered[0].get_body(("plain",)).get_content()
     assert "Beste Sanne Bakker," in body and "waarneemt voor Anna de Vries" in body
     assert not [m for m in mails_to(smtp, ANNA) if "Antwoord van" in str(m["Subject"])]
+
+
+def test_the_inbox_marks_and_filters_waiting_and_late_escalations(app: Flask, smtp) -> None:
+    functionary_id = add_functionary(app)
+    waiting, _t = make_signal(app, title="Wacht op de functionaris")
+    late, _t = make_signal(app, title="Functionaris te laat")
+    answered, _t = make_signal(app, title="Al beantwoord")
+    quiet, _t = make_signal(app, title="Nooit geëscaleerd")
+    now = datetime.now(UTC)
+    escalate_at(app, waiting, functionary_id, now=now, reply_by=today() + timedelta(days=5))
+    escalate_at(
+        app,
+        late,
+        functionary_id,
+        now=now - timedelta(days=10),
+        reply_by=today() - timedelta(days=2),
+    )
+    escalate_at(app, answered, functionary_id, now=now, reply_by=today() + timedelta(days=5))
+    with db_session(app) as session:
+        escalation = session.scalars(
+            select(Escalation).join(Signal).where(Signal.reference == answered)
+        ).one()
+        escalation.answered_at, escalation.answer = now, "Geregeld."
+        session.commit()
+    anna = logged_in(app, ANNA)
+
+    def listed(**args: str) -> set[str]:
+        page = anna.get("/backoffice/signalen", query_string={"scope": "mine", **args}).text
+        return {r for r in (waiting, late, answered, quiet) if r in page}
+
+    assert listed(escalation_open="1") == {waiting, late}
+    assert listed(escalation_overdue="1") == {late}
+    html = anna.get("/backoffice/signalen?scope=mine").get_data(as_text=True)
+    assert html.count("portal-mark-escalation") == 2
+    page = visible(html)
+    assert page.count("Escalatie te laat") == 1 and page.count("Geëscaleerd") == 1

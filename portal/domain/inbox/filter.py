@@ -46,6 +46,9 @@ class InboxFilter:
     overdue: bool = False
     open_question: bool = False
     reopen_requested: bool = False
+    # An escalation waits for the functionary's answer / and its reply-by date has passed.
+    escalation_open: bool = False
+    escalation_overdue: bool = False
     respond_late: bool = False  # "reactie te laat"
     handle_late: bool = False  # "afhandeling te laat"
     follow_up_due: bool = False  # "opvolgen vandaag" (or earlier)
@@ -84,6 +87,8 @@ class InboxFilter:
             overdue=ticked("overdue"),
             open_question=ticked("open_question"),
             reopen_requested=ticked("reopen_requested"),
+            escalation_open=ticked("escalation_open"),
+            escalation_overdue=ticked("escalation_overdue"),
             respond_late=ticked("respond_late"),
             handle_late=ticked("handle_late"),
             follow_up_due=ticked("follow_up_due"),

@@ -7,13 +7,13 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, case, func, literal_column, or_, select, union_all
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
-from portal.domain import visibility
+from portal.domain import escalations, visibility
 from portal.domain.geography import normalise_postcode
 from portal.domain.inbox.deadlines import (
     CONDITIONS,
@@ -28,7 +28,15 @@ from portal.domain.inbox.filter import (
     STATUS_ORDER,
     InboxFilter,
 )
-from portal.models import ReopenRequest, Signal, SignalTheme, User, Wijk, user_wijken
+from portal.models import (
+    Escalation,
+    ReopenRequest,
+    Signal,
+    SignalTheme,
+    User,
+    Wijk,
+    user_wijken,
+)
 from portal.vocabulary import CLOSED_STATUSES, Status
 
 _REFERENCE = re.compile(r"[A-Za-z]{1,10}-\d{4}-\d{6}")
@@ -48,6 +56,8 @@ class InboxRow:
     respond_late: bool = False
     handle_late: bool = False
     far_overdue: bool = False
+    escalation_open: bool = False  # waits for a functionary's answer
+    escalation_overdue: bool = False  # ... past its reply-by date
 
 
 @dataclass(frozen=True)
@@ -172,14 +182,16 @@ def search_signals(
             )
         )
         signals = list(session.scalars(statement).unique())
-    waiting = _waiting_for_reopen_decision(session, [s.id for s in signals])
+    marks = _page_marks(session, [s.id for s in signals], deadlines.today)
     rows = [
         InboxRow(
             signal=s,
             age_days=deadlines.age_days(s),
             overdue=deadlines.is_overdue(s),
             follow_up_due=deadlines.follow_up_due(s),
-            reopen_requested=s.id in waiting,
+            reopen_requested=REOPEN in marks.get(s.id, ()),
+            escalation_open=ESCALATION in marks.get(s.id, ()),
+            escalation_overdue=ESCALATION_LATE in marks.get(s.id, ()),
             respond_late=deadlines.respond_late(s),
             handle_late=deadlines.handle_late(s),
             far_overdue=deadlines.far_overdue(s),
@@ -233,6 +245,10 @@ def _conditions(
         where.append(Signal.status == Status.AWAITING_RESIDENT.value)
     if flt.reopen_requested:
         where.append(Signal.id.in_(_pending_reopen_requests()))
+    if flt.escalation_open:
+        where.append(Signal.id.in_(_escalations(escalations.waiting_for_answer())))
+    if flt.escalation_overdue:
+        where.append(Signal.id.in_(_escalations(escalations.overdue(deadlines.today))))
     if flt.created_from:
         where.append(Signal.created_at >= deadlines.start_of(flt.created_from))
     if flt.created_to:
@@ -246,12 +262,39 @@ def _pending_reopen_requests():  # type: ignore[no-untyped-def]
     return select(ReopenRequest.signal_id).where(ReopenRequest.decided_at.is_(None))
 
 
-def _waiting_for_reopen_decision(session: Session, signal_ids: list[int]) -> set[int]:
+def _escalations(conditions: list[ColumnElement[bool]]):  # type: ignore[no-untyped-def]
+    # Waiting escalations are few, and closed_at is indexed: a small IN list, as above.
+    return select(Escalation.signal_id).where(*conditions)
+
+
+REOPEN, ESCALATION, ESCALATION_LATE = "reopen", "escalation", "escalation_late"
+
+
+def _page_marks(session: Session, signal_ids: list[int], today: date) -> dict[int, set[str]]:
+    """Which of the page's signals wait for a reopen decision or for a functionary (and are
+    past the reply-by date): one statement for the whole page."""
     if not signal_ids:
-        return set()
-    return set(
-        session.scalars(_pending_reopen_requests().where(ReopenRequest.signal_id.in_(signal_ids)))
+        return {}
+    reopen = _pending_reopen_requests().add_columns(literal_column(f"'{REOPEN}'"))
+    waiting = select(
+        Escalation.signal_id,
+        case(
+            (Escalation.reply_by < today, literal_column(f"'{ESCALATION_LATE}'")),
+            else_=literal_column(f"'{ESCALATION}'"),
+        ),
+    ).where(*escalations.waiting_for_answer())
+    marks: dict[int, set[str]] = {}
+    rows = session.execute(
+        union_all(
+            reopen.where(ReopenRequest.signal_id.in_(signal_ids)),
+            waiting.where(Escalation.signal_id.in_(signal_ids)),
+        )
     )
+    for signal_id, mark in rows:
+        marks.setdefault(signal_id, set()).add(mark)
+        if mark == ESCALATION_LATE:
+            marks[signal_id].add(ESCALATION)
+    return marks
 
 
 def _search(q: str, dialect: str) -> list[ColumnElement[bool]]:
