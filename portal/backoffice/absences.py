@@ -42,12 +42,17 @@ def _today() -> date:
     return local_date(datetime.now(UTC))
 
 
+MIN_YEAR, MAX_YEAR = 1900, 2999
+
+
 def _parse_date(value: str) -> date | None:
     for fmt in DATE_FORMATS:
         try:
-            return datetime.strptime(value.strip(), fmt).date()
+            day = datetime.strptime(value.strip(), fmt).date()
         except ValueError:
             continue
+        # Far-off years are typing errors, and near year 1 the time zone maths overflows.
+        return day if MIN_YEAR <= day.year <= MAX_YEAR else None
     return None
 
 
@@ -149,6 +154,14 @@ def _explain(form: AbsenceForm, code: str) -> None:
             _("De laatste dag kan niet vóór de eerste dag liggen."),
         ),
         "ends_in_past": (form.ends_on, _("De laatste dag is al voorbij. Kies vandaag of later.")),
+        "starts_too_early": (
+            form.starts_on,
+            _("De eerste dag mag hoogstens een week geleden zijn."),
+        ),
+        "stand_in_away": (
+            form.stand_in,
+            _("Deze collega is in die periode zelf afwezig. Kies iemand anders."),
+        ),
         "overlaps": (
             form.starts_on,
             _(

@@ -147,6 +147,11 @@ def explain(signal: Signal, name: str, form: Any, code: str) -> tuple[Field, str
             "Dit bericht is te lang: het mag hoogstens %(max)d tekens hebben.",
             max=casework.MESSAGE_MAX,
         )
+    if code == "not_allowed" and isinstance(form, ReassignForm):
+        return form.owner, _(
+            "Dit is een gevoelige melding: alleen de eigenaar of een beheerder kan haar "
+            "verplaatsen of aan iemand anders geven."
+        )
     if code == "unknown_wijk":
         return form.wijk, _("Kies een wijk uit de lijst.")
     if code == "unknown_buurt":

@@ -51,6 +51,10 @@ def _owner_of_signals(session: Session, user_id: int | None) -> User | None:
     return user
 
 
+# How far back an absence may start when it is recorded.
+MAX_DAYS_BACK = timedelta(days=7)
+
+
 def record_absence(
     session: Session,
     *,
@@ -75,6 +79,21 @@ def record_absence(
         raise AbsenceError("ends_before_start")
     if ends_on < today:
         raise AbsenceError("ends_in_past")
+    # Sick leave is often recorded a day or two late; further back would reroute nothing but
+    # would quietly open the owner's sensitive signals to the stand-in for that past.
+    if starts_on < today - MAX_DAYS_BACK:
+        raise AbsenceError("starts_too_early")
+    # A stand-in who is away themselves in that period cannot cover (and mail would stop
+    # one step short of whoever covers for them).
+    stand_in_away = session.scalar(
+        select(Absence.id).where(
+            Absence.user_id == stand_in.id,
+            Absence.starts_on <= ends_on,
+            Absence.ends_on >= starts_on,
+        )
+    )
+    if stand_in_away is not None:
+        raise AbsenceError("stand_in_away")
     overlapping = session.scalar(
         select(Absence.id).where(
             Absence.user_id == user.id,
@@ -231,9 +250,9 @@ def to_hand_back(session: Session, absence: Absence) -> list[Signal]:
         .join(AuditRecord, AuditRecord.signal_id == Signal.id)
         .where(
             AuditRecord.action == "signal.created",
-            # The period narrows it down (indexed); the marker decides.
+            # The start narrows it down (indexed); the marker decides. No upper bound: an
+            # absence ended early still covered the signals of its last day.
             Signal.created_at >= _start_of(absence.starts_on),
-            Signal.created_at < _start_of(absence.ends_on + timedelta(days=1)),
             Signal.status.not_in(_CLOSED),
             Signal.owner_id.is_not(None),
         )

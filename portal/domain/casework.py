@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.domain import audit, deadlines, workflow
+from portal.domain import audit, deadlines, permissions, workflow
 from portal.domain.dialogue import satisfaction
 from portal.domain.intake import load_routing_rules
 from portal.domain.notifications import (
@@ -242,6 +242,11 @@ def reassign(
     signal yourself is its own, visible step ("taken over") — it is how an accountmanager
     could otherwise reach a resident's contact details unnoticed."""
     _check_version(signal, seen_version)
+    if signal.sensitive:
+        # Moving it decides who sees it: only its owner or an admin may.
+        actor_user = session.get(User, actor.user_id)
+        if actor_user is None or not permissions.may_manage_sensitive(actor_user, signal):
+            raise CaseworkError("not_allowed")
     text = _clean_message(reason, required=True)
     if wijk_code is not None and session.get(Wijk, wijk_code) is None:
         raise CaseworkError("unknown_wijk")

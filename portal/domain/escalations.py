@@ -42,7 +42,7 @@ from portal.domain.reply_links import (
 from portal.domain.working_days import LOCAL_TIMEZONE, local_date
 from portal.models import Escalation, Functionary, Signal, SignalEvent, User
 from portal.outbox import queue_mail
-from portal.vocabulary import N_
+from portal.vocabulary import CLOSED_STATUSES, N_, Status
 
 NORMAL = "normal"
 HIGH = "high"
@@ -297,7 +297,15 @@ def lookup(session: Session, token: str, now: datetime) -> tuple[str | None, Esc
         return ANSWERED, escalation
     if escalation.closed_at is not None or now >= escalation.link_expires_at:
         return ENDED, escalation
+    if _signal_closed(session, escalation.signal_id):
+        return ENDED, escalation
     return OPEN, escalation
+
+
+def _signal_closed(session: Session, signal_id: int) -> bool:
+    """A closed signal takes no more answers from outside, and needs no reminders."""
+    status = session.scalar(select(Signal.status).where(Signal.id == signal_id))
+    return status is None or not Status(status).is_open
 
 
 def answer(
@@ -360,6 +368,9 @@ def remind_due(session: Session, *, now: datetime, mail: MailContext) -> str:
             Escalation.reminded_at.is_(None),
             Escalation.reply_by <= today,
             Escalation.link_expires_at > now,
+            Escalation.signal_id.in_(
+                select(Signal.id).where(Signal.status.not_in([s.value for s in CLOSED_STATUSES]))
+            ),
         )
         .order_by(Escalation.id)
     )

@@ -47,7 +47,7 @@ from portal.domain.reply_links import (
 from portal.domain.working_days import LOCAL_TIMEZONE, local_date
 from portal.models import Partner, PartnerShare, Signal, SignalEvent, User, Wijk
 from portal.outbox import queue_mail
-from portal.vocabulary import N_
+from portal.vocabulary import N_, Status
 
 PURPOSE_MAX = 1000
 FIELD_LABELS = {
@@ -295,6 +295,10 @@ def lookup(session: Session, token: str, now: datetime) -> tuple[str | None, Par
     if item is None:
         return None, None
     state = state_of(item, now)
+    if state == OPEN:
+        status = session.scalar(select(Signal.status).where(Signal.id == item.signal_id))
+        if status is None or not Status(status).is_open:
+            return ENDED, item  # a closed signal takes no more answers from outside
     return (state if state in (OPEN, ANSWERED) else ENDED), item
 
 

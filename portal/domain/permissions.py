@@ -14,6 +14,14 @@ def can_work(user: User) -> bool:
     return user.role in WORKERS
 
 
+def may_manage_sensitive(user: User, signal: Signal) -> bool:
+    """Who decides about a sensitive signal (who sees it, who owns it): its owner or an admin.
+    A colleague let in, or a stand-in, may work on it but not hand it to someone else."""
+    return user.role == Role.ADMIN or (
+        user.role == Role.ACCOUNTMANAGER and signal.owner_id == user.id
+    )
+
+
 def can_see_contact(user: User, signal: Signal) -> bool:
     """The resident's details are for the owner and admins only (data minimisation)."""
     return user.role == Role.ADMIN or (

@@ -186,6 +186,15 @@ def form_photos(signal: Signal) -> list[Attachment]:
     return [a for a in signal.attachments if a.event_id is None]
 
 
+def _national_digits(phone: str | None) -> str:
+    """A Dutch number's digits without the country code or trunk 0 (06-1234 → 61234…)."""
+    digits = re.sub(r"\D", "", phone or "")
+    for prefix in ("0031", "31", "0"):
+        if digits.startswith(prefix) and len(digits) - len(prefix) >= 6:
+            return digits[len(prefix) :]
+    return digits
+
+
 def scrubber(reporter: Reporter | None) -> Callable[[str | None], str | None]:
     """Cuts the resident's name, e-mail address and phone number out of a text."""
     patterns = []
@@ -193,9 +202,17 @@ def scrubber(reporter: Reporter | None) -> Callable[[str | None], str | None]:
         for value in (reporter.name, reporter.email):
             if value and len(value.strip()) >= 3:
                 patterns.append(r"\s+".join(map(re.escape, value.split())))
-        digits = re.sub(r"\D", "", reporter.phone or "")
-        if len(digits) >= 6:  # also written with spaces, dots or dashes between the digits
-            patterns.append(r"[\s.-]*".join(digits))
+        # The surname alone ("groet, Jansen"), as a whole word.
+        surname = (reporter.name or "").split()[-1:] or [""]
+        if len(surname[0]) >= 3:
+            patterns.append(rf"\b{re.escape(surname[0])}\b")
+        national = _national_digits(reporter.phone)
+        if len(national) >= 6:
+            # However it is written: 06-12345678, +31 6 12345678, 0031612345678, (06)1234…
+            gap = r"[\s.()\-]*"
+            # "+31 (0)6 …": the country code, then the trunk 0 in brackets, is common too.
+            prefix = rf"(?:(?:\+?31|0031){gap}(?:\(0\){gap})?|\(?0\)?{gap})?"
+            patterns.append(prefix + gap.join(national))
     if not patterns:
         return lambda text: text
     found = re.compile("|".join(sorted(patterns, key=len, reverse=True)), re.IGNORECASE)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from portal.domain import audit
+from portal.domain import audit, permissions
 from portal.domain.casework import (
     Actor,
     CaseworkError,
@@ -24,9 +24,7 @@ REASON_MAX = 500
 
 def may_manage(user: User, signal: Signal) -> bool:
     """Marks, unmarks and lets colleagues in: the owner or an admin."""
-    return user.role == Role.ADMIN or (
-        user.role == Role.ACCOUNTMANAGER and signal.owner_id == user.id
-    )
+    return permissions.may_manage_sensitive(user, signal)
 
 
 def _check(session: Session, signal: Signal, seen_version: int, actor: Actor) -> None:

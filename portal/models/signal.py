@@ -79,7 +79,7 @@ class Signal(Base):
 
     # Optimistic locking: a stale edit raises StaleDataError instead of overwriting.
     __mapper_args__ = {"version_id_col": version}
-    # The inbox (portal/domain/inbox.py, measured in bench/): counts per status within a wijk
+    # The inbox (portal/domain/inbox/, measured in bench/): counts per status within a wijk
     # or an owner's signals come from the index alone; "overdue" ('received' before a moment)
     # and sorting by status read (status, created_at) without touching the table; and the
     # inbox's order (created_at, id) is one index, so a deep page needs no sort (PostgreSQL).
