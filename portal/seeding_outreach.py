@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.domain.escalations import save_functionary
+from portal.domain.functionaries import save_functionary
 from portal.domain.partners import save_partner
 from portal.models import Functionary, Partner, Role, User, Wijk
 

@@ -23,7 +23,8 @@ from portal import create_app
 from portal.backoffice.signal_outreach import page_context
 from portal.domain import escalations
 from portal.domain.casework import Actor
-from portal.domain.escalations import EscalationRequest, save_functionary
+from portal.domain.escalations import EscalationRequest
+from portal.domain.functionaries import save_functionary
 from portal.domain.working_days import local_date
 from portal.extensions import db
 from portal.models import AuditRecord, Escalation, OutboxMessage, Signal, SignalEvent, User

@@ -31,7 +31,7 @@ from portal.backoffice.outreach_forms import (
     set_share_choices,
 )
 from portal.backoffice.signal_forms import VersionedForm
-from portal.domain import escalations, partners
+from portal.domain import escalations, functionaries, partners
 from portal.domain.casework import CaseworkError
 from portal.domain.reply_links import has_contact, may_share_contact
 from portal.domain.working_days import add_working_days, local_date
@@ -154,7 +154,7 @@ def page_context(signal: Signal) -> dict[str, Any]:
         ],
         functionary_options=[
             (str(f.id), f"{f.name}, {f.role_title} ({f.department})")
-            for f in escalations.active_functionaries(db.session)
+            for f in functionaries.active_functionaries(db.session)
         ],
         partner_hints={},
         may_share_contact=may_share_contact(signal),

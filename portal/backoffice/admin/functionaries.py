@@ -17,7 +17,7 @@ from wtforms.validators import DataRequired, Email, Length
 from portal.backoffice import bp
 from portal.backoffice.access import roles_required
 from portal.backoffice.admin.common import add_error, done
-from portal.domain.escalations import save_functionary
+from portal.domain.functionaries import save_functionary
 from portal.domain.reply_links import EMAIL_MAX, REGISTER_TEXT_MAX, RegisterError
 from portal.extensions import db
 from portal.models import Functionary, Role
