@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, render_template, request
+from flask import Flask, Response, current_app, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.routing import IntegerConverter, Map
@@ -43,6 +45,7 @@ def _template_globals() -> dict[str, object]:
     return {
         "cbs_attribution": ATTRIBUTION,
         "current_locale": str(get_locale() or "nl"),
+        "language_switch_url": language_switch_url,
         "kind_names": vocabulary.KIND_NAMES,
         "kind_labels": vocabulary.KIND_LABELS,
         "kind_hints": vocabulary.KIND_HINTS,
@@ -57,6 +60,25 @@ def _template_globals() -> dict[str, object]:
         "loose_upload_hours": int(upload_sweep.LOOSE_UPLOAD_AGE.total_seconds() // 3600),
         "failed_mail_retention_days": outbox.FAILED_MAIL_RETENTION.days,
     }
+
+
+def language_switch_url(language: str) -> str:
+    """The same page in another language, asked for with GET. A page that answered a POST
+    (a preview, a refused form) may live at a POST-only URL: then back to the page the form
+    was on (the referrer, only if it is ours), else to the start page of this part."""
+    if request.method in ("GET", "HEAD") or (
+        request.url_rule is not None and "GET" in (request.url_rule.methods or ())
+    ):
+        path = request.path
+    else:
+        referrer = urlsplit(request.referrer or "")
+        if referrer.netloc == request.host and referrer.path.startswith("/"):
+            path = referrer.path
+        elif request.path.startswith("/backoffice"):
+            path = url_for("backoffice.inbox")
+        else:
+            path = url_for("public.home")
+    return f"{path}?lang={language}"
 
 
 def as_date(value: object) -> object:
@@ -139,7 +161,15 @@ ERROR_TEXTS = {
 def _http_error(error: HTTPException) -> tuple[str, int]:
     code = error.code or 500
     title, text = ERROR_TEXTS.get(code, ERROR_TEXTS[500])
-    return render_template("errors/error.html", title=title, text=text, code=code), code
+    # Staff who may not see one back-office page keep their menu and logout. Not on a 500:
+    # loading the user needs the database, which may be what failed.
+    staff_layout = (
+        code < 500 and request.path.startswith("/backoffice") and current_user.is_authenticated
+    )
+    page = render_template(
+        "errors/error.html", title=title, text=text, code=code, staff_layout=staff_layout
+    )
+    return page, code
 
 
 def _untrusted_host(_error: SecurityError) -> tuple[str, int, dict[str, str]]:

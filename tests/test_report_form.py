@@ -461,7 +461,7 @@ def test_postcode_outside_hilversum_is_refused_with_values_kept(app, client):
     sent = no_location(postcode="3511 AB", street="Domplein", house_number="1")
     response = post_report(client, sent)
 
-    page = assert_error(response, "wijk", "niet in de gemeente Hilversum")
+    page = assert_error(response, "postcode", "niet in de gemeente Hilversum")
     assert_values_kept(page, sent)
     assert signal_count(app) == 0
 

@@ -85,7 +85,9 @@ def report():  # type: ignore[no-untyped-def]
             "meldingen over Hilversum behandelen. Gaat het om een plek in een andere gemeente? "
             "Neem dan contact op met die gemeente."
         )
-        return _render_report(form, kept, [], location_errors=[message]), 422
+        # Next to the field that caused it: without a pin, only the postcode can lie outside.
+        field = "wijk" if data.location.lon is not None else "postcode"
+        return _render_report(form, kept, [], location_errors={field: [message]}), 422
     except IntegrityError:
         # The same form raced in twice (a double click): show the signal the other stored.
         db.session.rollback()
@@ -138,11 +140,12 @@ def _render_report(
     kept: list[KeptPhoto],
     photo_errors: list[str],
     *,
-    location_errors: list[str] | None = None,
+    location_errors: dict[str, list[str]] | None = None,
     general_errors: list[str] | None = None,
 ):  # type: ignore[no-untyped-def]
     wijken = wijken_with_buurten()
-    errors = form.error_summary({"wijk": location_errors or [], "photos": photo_errors})
+    location_errors = location_errors or {}
+    errors = form.error_summary({**location_errors, "photos": photo_errors})
     errors += [("verstuur", message) for message in general_errors or []]
     return render_template(
         "public/report.html",
@@ -150,7 +153,7 @@ def _render_report(
         wijken=wijken,
         kept_photos=kept,
         photo_errors=photo_errors,
-        location_errors=location_errors or [],
+        location_errors=location_errors,
         errors=errors,
         wijk_options=[(w.code, w.name) for w, _b in wijken],
         buurt_groups=[(w.name, [(b.code, b.name) for b in buurten]) for w, buurten in wijken],
