@@ -55,6 +55,18 @@ def _owner_of_signals(session: Session, user_id: int | None) -> User | None:
 MAX_DAYS_BACK = timedelta(days=7)
 
 
+def _away_between(session: Session, user_id: int, starts_on: date, ends_on: date) -> bool:
+    """Whether an absence of ``user_id`` overlaps the days from ``starts_on`` to ``ends_on``."""
+    found = session.scalar(
+        select(Absence.id).where(
+            Absence.user_id == user_id,
+            Absence.starts_on <= ends_on,
+            Absence.ends_on >= starts_on,
+        )
+    )
+    return found is not None
+
+
 def record_absence(
     session: Session,
     *,
@@ -85,23 +97,9 @@ def record_absence(
         raise AbsenceError("starts_too_early")
     # A stand-in who is away themselves in that period cannot cover (and mail would stop
     # one step short of whoever covers for them).
-    stand_in_away = session.scalar(
-        select(Absence.id).where(
-            Absence.user_id == stand_in.id,
-            Absence.starts_on <= ends_on,
-            Absence.ends_on >= starts_on,
-        )
-    )
-    if stand_in_away is not None:
+    if _away_between(session, stand_in.id, starts_on, ends_on):
         raise AbsenceError("stand_in_away")
-    overlapping = session.scalar(
-        select(Absence.id).where(
-            Absence.user_id == user.id,
-            Absence.starts_on <= ends_on,
-            Absence.ends_on >= starts_on,
-        )
-    )
-    if overlapping is not None:
+    if _away_between(session, user.id, starts_on, ends_on):
         raise AbsenceError("overlaps")
     absence = Absence(
         user_id=user.id,

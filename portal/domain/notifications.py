@@ -83,6 +83,40 @@ def _today() -> date:
     return local_date(utcnow())
 
 
+def _to_owner(
+    session: Session,
+    signal: Signal,
+    owner: User,
+    template: str,
+    ctx: MailContext,
+    /,  # positional only: a template may want "owner" in its context too
+    *,
+    purpose: str | None = None,
+    day: date | None = None,
+    covering_for: User | None = None,
+    **context: object,
+) -> None:
+    """Every mail meant for a signal's owner: to their stand-in while they are away on ``day``
+    (today by default), greeted by name and told whom they cover for."""
+    recipient, away = _owner_recipient(session, owner, day or _today())
+    mail = ctx.renderer.render(
+        template,
+        "nl",
+        signal=signal,
+        signal_url=ctx.links.backoffice_signal(signal.reference),
+        recipient=recipient,
+        covering_for=away or covering_for,
+        **context,
+    )
+    queue_mail(
+        session,
+        purpose=purpose or template,
+        recipient=recipient.email,
+        mail=mail,
+        signal_id=signal.id,
+    )
+
+
 def signal_received(
     session: Session,
     signal: Signal,
@@ -107,22 +141,15 @@ def signal_received(
             session, signal, purpose="confirmation", recipient=reporter.email, mail=mail, ctx=ctx
         )
     if signal.owner is not None:
-        recipient, away = _owner_recipient(session, signal.owner, local_date(signal.created_at))
-        mail = ctx.renderer.render(
-            "owner_new_signal",
-            "nl",
-            signal=signal,
-            signal_url=ctx.links.backoffice_signal(signal.reference),
-            respond_by=respond_by(signal, ctx),
-            recipient=recipient,
-            covering_for=away or covering_for,
-        )
-        queue_mail(
+        _to_owner(
             session,
-            purpose="owner_new_signal",
-            recipient=recipient.email,
-            mail=mail,
-            signal_id=signal.id,
+            signal,
+            signal.owner,
+            "owner_new_signal",
+            ctx,
+            day=local_date(signal.created_at),
+            covering_for=covering_for,
+            respond_by=respond_by(signal, ctx),
         )
 
 
@@ -170,24 +197,7 @@ def public_update(
 def owner_assigned(
     session: Session, signal: Signal, owner: User, reason: str, ctx: MailContext
 ) -> None:
-    recipient, away = _owner_recipient(session, owner, _today())
-    mail = ctx.renderer.render(
-        "owner_assigned",
-        "nl",
-        signal=signal,
-        owner=owner,
-        reason=reason,
-        signal_url=ctx.links.backoffice_signal(signal.reference),
-        recipient=recipient,
-        covering_for=away,
-    )
-    queue_mail(
-        session,
-        purpose="owner_assigned",
-        recipient=recipient.email,
-        mail=mail,
-        signal_id=signal.id,
-    )
+    _to_owner(session, signal, owner, "owner_assigned", ctx, owner=owner, reason=reason)
 
 
 def owner_taken_over(
@@ -201,25 +211,16 @@ def owner_taken_over(
     ctx: MailContext,
 ) -> None:
     """The owner a signal was taken from hears of it: taking a signal over is never silent."""
-    recipient, away = _owner_recipient(session, previous_owner, _today())
-    mail = ctx.renderer.render(
+    _to_owner(
+        session,
+        signal,
+        previous_owner,
         "owner_taken_over",
-        "nl",
-        signal=signal,
+        ctx,
         previous_owner=previous_owner,
         new_owner=new_owner,
         actor_name=actor_name,
         reason=reason,
-        signal_url=ctx.links.backoffice_signal(signal.reference),
-        recipient=recipient,
-        covering_for=away,
-    )
-    queue_mail(
-        session,
-        purpose="owner_taken_over",
-        recipient=recipient.email,
-        mail=mail,
-        signal_id=signal.id,
     )
 
 
@@ -260,23 +261,15 @@ def owner_resident_message(
     """The resident answered or added something (status page or mail): the owner hears."""
     if signal.owner is None:
         return
-    recipient, away = _owner_recipient(session, signal.owner, _today())
-    mail = ctx.renderer.render(
+    _to_owner(
+        session,
+        signal,
+        signal.owner,
         "owner_resident_message",
-        "nl",
-        signal=signal,
+        ctx,
+        purpose=f"owner_{event.kind}",
         event=event,
         photo_count=photo_count,
-        signal_url=ctx.links.backoffice_signal(signal.reference),
-        recipient=recipient,
-        covering_for=away,
-    )
-    queue_mail(
-        session,
-        purpose=f"owner_{event.kind}",
-        recipient=recipient.email,
-        mail=mail,
-        signal_id=signal.id,
     )
 
 
@@ -307,23 +300,7 @@ def owner_reopen_request(
     """The resident is not satisfied: the owner decides whether to reopen."""
     if signal.owner is None:
         return
-    recipient, away = _owner_recipient(session, signal.owner, _today())
-    mail = ctx.renderer.render(
-        "owner_reopen_request",
-        "nl",
-        signal=signal,
-        request=request,
-        signal_url=ctx.links.backoffice_signal(signal.reference),
-        recipient=recipient,
-        covering_for=away,
-    )
-    queue_mail(
-        session,
-        purpose="owner_reopen_request",
-        recipient=recipient.email,
-        mail=mail,
-        signal_id=signal.id,
-    )
+    _to_owner(session, signal, signal.owner, "owner_reopen_request", ctx, request=request)
 
 
 def answer_to_owner(
@@ -338,16 +315,5 @@ def answer_to_owner(
     """An answer from outside (a functionary, a partner) reaches the signal's owner, or who
     asked when nobody owns it; their stand-in while they are away."""
     owner = signal.owner or (session.get(User, asked_by_id) if asked_by_id else None)
-    if owner is None:
-        return
-    recipient, away = _owner_recipient(session, owner, _today())
-    mail = ctx.renderer.render(
-        template,
-        "nl",
-        signal=signal,
-        recipient=recipient,
-        covering_for=away,
-        signal_url=ctx.links.backoffice_signal(signal.reference),
-        **context,
-    )
-    queue_mail(session, purpose=template, recipient=recipient.email, mail=mail, signal_id=signal.id)
+    if owner is not None:
+        _to_owner(session, signal, owner, template, ctx, **context)
