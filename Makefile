@@ -51,6 +51,12 @@ assets: node_modules/.installed
 	mkdir -p $(VENDOR)
 	cp node_modules/@utrecht/component-library-css/dist/index.css $(VENDOR)/component-library.css
 	cp node_modules/@utrecht/design-tokens/dist/index.css $(VENDOR)/design-tokens.css
+	mkdir -p static/vendor/leaflet/images static/vendor/leaflet.markercluster
+	cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css static/vendor/leaflet/
+	cp node_modules/leaflet/dist/images/*.png static/vendor/leaflet/images/
+	cp node_modules/leaflet.markercluster/dist/leaflet.markercluster.js \
+	  node_modules/leaflet.markercluster/dist/MarkerCluster.css \
+	  node_modules/leaflet.markercluster/dist/MarkerCluster.Default.css static/vendor/leaflet.markercluster/
 
 translations: $(VENV)/.installed
 	$(BIN)/pybabel compile --statistics -d translations -f 2>&1 | grep -v '^$$' || true

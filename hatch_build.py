@@ -21,6 +21,8 @@ from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 REQUIRED_ASSETS = (
     "static/vendor/utrecht/component-library.css",
     "static/vendor/utrecht/design-tokens.css",
+    "static/vendor/leaflet/leaflet.js",
+    "static/vendor/leaflet.markercluster/leaflet.markercluster.js",
 )
 CATALOGUES = "translations/*/LC_MESSAGES/messages.po"
 # Where the installed package looks for them (see portal/paths.py and the wheel's force-include).

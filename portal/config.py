@@ -106,6 +106,33 @@ def defaults(instance_path: str) -> dict[str, object]:
         "HANDLE_WORKING_DAYS": 20,
         "PAUSE_WHILE_AWAITING_RESIDENT": True,
         "DIGEST_HOUR": 7,
+        # The map (Leaflet): background tiles from PDOK's BRT achtergrondkaart, or none ("").
+        # Without tiles the wijk and buurt outlines still show; their origin is let into the
+        # Content-Security-Policy.
+        "MAP_TILE_URL": (
+            "https://service.pdok.nl/brt/achtergrondkaart/wmts/v2_0/standaard/EPSG:3857/"
+            "{z}/{x}/{y}.png"
+        ),
+        "MAP_TILE_ATTRIBUTION": "Kaartgegevens &copy; Kadaster",
+        # Where the map opens: Hilversum's centre (lat, lon) and zoom.
+        "MAP_CENTER": (52.2292, 5.1669),
+        "MAP_ZOOM": 13,
+        # Address to point: the PDOK Locatieserver's base URL, e.g.
+        # "https://api.pdok.nl/bzk/locatieserver/search/v3_1". Empty: no geocoder (the resident
+        # places a pin or picks the buurt; routing works from the postcode).
+        "GEOCODER_URL": "",
+        "GEOCODER_TIMEOUT_SECONDS": 3.0,
+        # "Is dit al gemeld?": open signals this close (by buurt without a point), at most this
+        # many, no older than this.
+        "NEARBY_RADIUS_METRES": 250,
+        "NEARBY_LIMIT": 5,
+        "NEARBY_MAX_AGE_DAYS": 183,
+        # Wijk alerts: the weekly mail goes out to a subscriber at most once per this many days
+        # (with `jobs run` from cron), and only when there is something new.
+        "ALERT_INTERVAL_DAYS": 7,
+        # The municipality's look: a stylesheet of design tokens (colours, fonts) loaded after
+        # the NL Design System's; another municipality points this at its own.
+        "THEME_STYLESHEET": "css/theme-hilversum.css",
         "BABEL_DEFAULT_LOCALE": "nl",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Amsterdam",
         "LANGUAGES": ["nl", "en"],

@@ -93,21 +93,33 @@ def as_date(value: object) -> object:
 
 
 # Only our own files may run, style or load; nothing may frame us. No 'unsafe-inline':
-# pages have no inline script or style (a browser test fails on any CSP violation).
-CONTENT_SECURITY_POLICY = "; ".join(
-    (
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data: blob:",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    )
+# pages have no inline script or style (a browser test fails on any CSP violation). Map
+# tiles are the one outside source: their origin joins img-src (content_security_policy).
+CSP_DIRECTIVES = (
+    ("default-src", "'self'"),
+    ("script-src", "'self'"),
+    ("style-src", "'self'"),
+    ("img-src", "'self' data: blob:"),
+    ("font-src", "'self'"),
+    ("connect-src", "'self'"),
+    ("object-src", "'none'"),
+    ("base-uri", "'none'"),
+    ("form-action", "'self'"),
+    ("frame-ancestors", "'none'"),
 )
+CONTENT_SECURITY_POLICY = "; ".join(f"{name} {value}" for name, value in CSP_DIRECTIVES)
+
+
+def content_security_policy(tile_url: str) -> str:
+    """The policy with the map tiles' origin allowed as images (none when no tiles)."""
+    parts = urlsplit(tile_url) if tile_url else None
+    tile_origin = f"{parts.scheme}://{parts.netloc}" if parts and parts.netloc else ""
+    return "; ".join(
+        f"{name} {value} {tile_origin}" if name == "img-src" and tile_origin else f"{name} {value}"
+        for name, value in CSP_DIRECTIVES
+    )
+
+
 # Features the portal never uses are switched off; geolocation stays ours for the map pin.
 PERMISSIONS_POLICY = (
     "camera=(), microphone=(), geolocation=(self), payment=(), usb=(), serial=(), "
@@ -123,7 +135,9 @@ def _security_headers(response: Response) -> Response:
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault(
+        "Content-Security-Policy", content_security_policy(current_app.config["MAP_TILE_URL"])
+    )
     headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     if current_app.config.get("PORTAL_ENV_IS_PRODUCTION"):

@@ -34,6 +34,8 @@ def app_config(database_url: str, smtp, tmp_path: Path) -> dict[str, object]:
         "OUTBOX_DELIVERY": "sync",
         "RATELIMIT_ENABLED": False,
         "PUBLIC_BASE_URL": "http://portal.test",
+        # Offline, as CI is: no map tiles (a test that wants them serves its own).
+        "MAP_TILE_URL": "",
     }
 
 

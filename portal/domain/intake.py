@@ -65,6 +65,8 @@ class Submission:
     reporter: ReporterInput = field(default_factory=ReporterInput)
     locale: str = "nl"
     submission_key: str | None = None
+    # An initiative's initiators allow it on the wijk page (ignored for a knelpunt).
+    public_display: bool = False
 
 
 @dataclass(frozen=True)
@@ -212,6 +214,10 @@ def _new_signal(
         reference=next_reference(session, settings.reference_prefix, settings.now.year),
         kind=data.kind.value,
         title=data.title.strip() or derive_title(data.description),
+        # Only a title the resident typed (under the form's notice that neighbours see it);
+        # a title derived from the description could carry what they wrote for us alone.
+        public_title=data.title.strip() or None,
+        public_display=data.public_display and data.kind is Kind.INITIATIEF,
         description=data.description.strip(),
         status=Status.RECEIVED.value,
         lon=location.lon,

@@ -15,6 +15,7 @@ from portal.models.casework import (
 )
 from portal.models.dialogue import InboundMail, ReopenRequest, ReplyAddress, SatisfactionSurvey
 from portal.models.geo import Buurt, Wijk
+from portal.models.neighbourhood import SignalFollower, StaffProfile, WijkAlert, WijkNews
 from portal.models.outbox import OutboxMessage
 from portal.models.routing import GENERAL_INBOX, RoutingRule
 from portal.models.signal import (
@@ -57,11 +58,15 @@ __all__ = [
     "Signal",
     "SignalAccess",
     "SignalEvent",
+    "SignalFollower",
     "SignalTheme",
+    "StaffProfile",
     "StandardText",
     "StatusToken",
     "User",
     "Wijk",
+    "WijkAlert",
+    "WijkNews",
     "partner_wijken",
     "user_wijken",
     "utcnow",

@@ -22,6 +22,8 @@ class OutboxMessage(Base):
     recipient: Mapped[str] = mapped_column(String(320))
     # Where a reply goes (a resident's mail: the signal's reply address), or None.
     reply_to: Mapped[str | None] = mapped_column(String(320))
+    # A mailing's one-click unsubscribe URL (RFC 8058): sent as List-Unsubscribe headers.
+    list_unsubscribe: Mapped[str | None] = mapped_column(String(500))
     subject: Mapped[str] = mapped_column(String(300))
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)

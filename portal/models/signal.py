@@ -36,6 +36,12 @@ class Signal(Base):
     location_source: Mapped[str] = mapped_column(String(20))
     # True when no wijk could be found: a person in the general inbox must place it.
     location_flagged: Mapped[bool] = mapped_column(default=False)
+    # What other residents may see of it (nearby signals, the follow page): the title the
+    # resident typed under a notice that neighbours see it, or one staff set. None: a
+    # neutral title from its theme and buurt is shown instead (never the description).
+    public_title: Mapped[str | None] = mapped_column(String(120))
+    # An initiative whose initiators allowed it on the wijk page (opt-in on the form).
+    public_display: Mapped[bool] = mapped_column(default=False)
 
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # "Vinger aan de pols": the day the owner wants to look at this signal again, and why.
@@ -88,6 +94,8 @@ class Signal(Base):
         Index("ix_signals_status_created_at", "status", "created_at"),
         Index("ix_signals_wijk_code_status", "wijk_code", "status"),
         Index("ix_signals_owner_id_status", "owner_id", "status"),
+        # Nearby signals: a bounding box on the point (lat range first, then lon).
+        Index("ix_signals_lat_lon", "lat", "lon"),
     )
 
     @property

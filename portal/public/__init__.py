@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("public", __name__)
 
-from portal.public import answer_views, status_views, views  # noqa: E402, F401 - register routes
+from portal.public import answer_views, place_views, status_views, views  # noqa: E402, F401 - register routes

@@ -126,6 +126,12 @@ class ReportForm(PortalForm):
             "woningcorporatie) als dat helpt om mijn melding op te lossen."
         )
     )
+    public_display = BooleanField(
+        _l(
+            "Ons initiatief mag op de wijkpagina staan, zodat buurtbewoners het kunnen zien "
+            "en kunnen meedoen."
+        )
+    )
     # Honeypot: hidden from people, filled in by bots.
     website = StringField(_l("Laat dit veld leeg"))
     submission_key = HiddenField()

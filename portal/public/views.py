@@ -188,6 +188,7 @@ def _submission(form: ReportForm, kept: list[KeptPhoto]) -> intake.Submission:
         ),
         locale=session.get("lang", current_app.config["BABEL_DEFAULT_LOCALE"]),
         submission_key=form.submission_key.data,
+        public_display=form.public_display.data,
     )
 
 

@@ -1,0 +1,15 @@
+"""Demo content for the wijk pages: accountmanager profiles and wijk news."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+
+def seed_demo_profiles(session: Session) -> int:
+    """Public profiles for the demo accountmanagers; returns how many were added."""
+    return 0
+
+
+def seed_demo_news(session: Session) -> int:
+    """A few news items per demo wijk; returns how many were added."""
+    return 0
