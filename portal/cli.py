@@ -85,7 +85,8 @@ def seed_demo(base_url: str) -> None:
     created = seed_demo_signals(db.session, settings)
     db.session.commit()
     click.echo(f"Sample signals: {created} new.")
-    from portal.seeding_wijk import seed_demo_news, seed_demo_profiles
+    from portal.seeding_news import seed_demo_news
+    from portal.seeding_wijk import seed_demo_profiles
 
     click.echo(f"Accountmanager profiles: {seed_demo_profiles(db.session)} new.")
     click.echo(f"Wijk news: {seed_demo_news(db.session)} new.")

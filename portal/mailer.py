@@ -88,6 +88,7 @@ def build_message(outbox_message: OutboxMessage, default_sender: str) -> Message
             OUTBOX_ID_HEADER: str(outbox_message.id),
             # RFC 3834: keeps out-of-office replies from answering the portal.
             "Auto-Submitted": "auto-generated",
+            **_unsubscribe_headers(outbox_message.list_unsubscribe),
         },
     )
     message.msgId = message_id(outbox_message, default_sender)
@@ -117,3 +118,10 @@ def make_sender(app: Flask) -> Sender:
                 ) from error
 
     return send
+
+
+def _unsubscribe_headers(url: str | None) -> dict[str, str]:
+    """RFC 2369 and RFC 8058: one-click unsubscribe for a mailing (alerts, followed signals)."""
+    if not url:
+        return {}
+    return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}

@@ -53,11 +53,15 @@ def queue_mail(
     mail: RenderedMail,
     signal_id: int | None = None,
     reply_to: str | None = None,
+    list_unsubscribe: str | None = None,
 ) -> OutboxMessage:
+    """``list_unsubscribe``: a mailing's one-click unsubscribe URL (a POST to it must stop
+    the mail, RFC 8058); mail clients then show their own unsubscribe button."""
     message = OutboxMessage(
         purpose=purpose,
         recipient=recipient,
         reply_to=reply_to,
+        list_unsubscribe=list_unsubscribe,
         subject=mail.subject,
         body_text=mail.text,
         body_html=mail.html,
@@ -218,8 +222,15 @@ def _deliver_one(
         return not isinstance(error, ServerUnavailable)
     # Delivered: the copy we keep (shown on the timeline) must not hold a working link.
     text, html = _redacted(message)
+    # The unsubscribe link is a secret as well: the kept copy drops it.
     _settle(
-        session_factory, message, status="sent", sent_at=clock(), body_text=text, body_html=html
+        session_factory,
+        message,
+        status="sent",
+        sent_at=clock(),
+        body_text=text,
+        body_html=html,
+        list_unsubscribe=None,
     )
     report.sent += 1
     return True
@@ -364,8 +375,9 @@ def redact_failed(session: Session, older_than: datetime) -> int:
         )
     ):
         text, html = _redacted(message)
-        if (text, html) != (message.body_text, message.body_html):
+        if (text, html) != (message.body_text, message.body_html) or message.list_unsubscribe:
             message.body_text, message.body_html = text, html
+            message.list_unsubscribe = None
             count += 1
     session.flush()
     return count

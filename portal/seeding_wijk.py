@@ -1,4 +1,4 @@
-"""Demo content for the wijk pages: accountmanager profiles and wijk news."""
+"""Demo content for the wijk pages: accountmanager profiles (and initiatives shown there)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,4 @@ from sqlalchemy.orm import Session
 
 def seed_demo_profiles(session: Session) -> int:
     """Public profiles for the demo accountmanagers; returns how many were added."""
-    return 0
-
-
-def seed_demo_news(session: Session) -> int:
-    """A few news items per demo wijk; returns how many were added."""
     return 0
