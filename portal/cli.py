@@ -238,6 +238,8 @@ def jobs_run() -> None:
         now=datetime.now(UTC),
         mail=mail_context(),
         question_reminder_working_days=current_app.config["QUESTION_REMINDER_WORKING_DAYS"],
+        alert_interval_days=current_app.config["ALERT_INTERVAL_DAYS"],
+        secret_key=current_app.config["SECRET_KEY"],
     )
     results = run_due(context)
     for result in results:

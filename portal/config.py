@@ -40,7 +40,7 @@ def defaults(instance_path: str) -> dict[str, object]:
         "MAX_PHOTO_BYTES": 10 * 1024 * 1024,
         "REFERENCE_PREFIX": "HLV",
         "RESPONSE_WORKING_DAYS": 3,
-        "ORGANISATION_NAME": "Gemeente Hilversum",
+        "ORGANISATION_NAME": N_("Gemeente Hilversum"),
         # Privacy and accessibility statements (/privacy, /toegankelijkheid) show these values.
         # The retention periods count from closing; the retention job is to read the same
         # settings, so the page cannot promise other periods than it keeps (not built yet).
@@ -147,6 +147,8 @@ def defaults(instance_path: str) -> dict[str, object]:
         "WTF_CSRF_TIME_LIMIT": None,
         "BACKOFFICE_IDLE_MINUTES": 30,
         "BACKOFFICE_PAGE_SIZE": 50,
+        # The back-office map shows at most this many of the filtered signals (newest first).
+        "BACKOFFICE_MAP_MAX_MARKERS": 2000,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         # "production", "development" or unset (then: production unless Flask debug is on).

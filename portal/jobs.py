@@ -16,7 +16,8 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from portal.domain import deadlines
+from portal.domain import deadlines, following
+from portal.domain.alerts import send_weekly
 from portal.domain.deadlines import backfill_due_dates
 from portal.domain.dialogue.reminders import remind_unanswered
 from portal.domain.digest import send_digests
@@ -35,6 +36,10 @@ class JobContext:
     now: datetime
     mail: MailContext | None = None
     question_reminder_working_days: int = 5
+    # Wijk alerts: how often a subscriber gets mail, and the key their links are made with.
+    # None: the app's ALERT_INTERVAL_DAYS and SECRET_KEY (``jobs run`` runs in the app).
+    alert_interval_days: int | None = None
+    secret_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,31 @@ def escalation_reminders(context: JobContext) -> str:
     return remind_due(context.session, now=context.now, mail=context.mail)
 
 
+def wijk_alerts(context: JobContext) -> str:
+    if context.mail is None:
+        return "skipped: no mail settings"
+    interval = context.alert_interval_days
+    secret = context.secret_key
+    if interval is None or secret is None:
+        from flask import current_app
+
+        interval = current_app.config["ALERT_INTERVAL_DAYS"] if interval is None else interval
+        secret = current_app.config["SECRET_KEY"] if secret is None else secret
+    report = send_weekly(
+        context.session,
+        now=context.now,
+        interval_days=int(interval),
+        mail=context.mail,
+        secret=str(secret),
+    )
+    return str(report)
+
+
+def forget_followers(context: JobContext) -> str:
+    """Follow links that open nothing any more (closed long enough ago, or stopped) go."""
+    return f"{following.forget_followers(context.session, context.now)} removed"
+
+
 Job = tuple[str, Callable[[JobContext], str]]
 JOBS: tuple[Job, ...] = (
     ("upload-sweep", sweep_uploads),
@@ -93,6 +123,8 @@ JOBS: tuple[Job, ...] = (
     ("question-reminders", remind_unanswered_questions),
     ("escalation-reminders", escalation_reminders),
     ("daily-digest", daily_digest),
+    ("wijk-alerts", wijk_alerts),
+    ("follower-cleanup", forget_followers),
 )
 
 

@@ -40,6 +40,8 @@ MAX_ERROR_LENGTH = 2000
 # Mail that failed for good is kept whole this long (someone may resend it by hand), then
 # only with its secret links redacted (``jobs run``).
 FAILED_MAIL_RETENTION = timedelta(days=30)
+# What a kept copy says instead of the address of someone who stopped a mailing.
+FORGOTTEN_RECIPIENT = "[verwijderd]"
 
 SessionFactory = Callable[[], Session]
 Send = Callable[[OutboxMessage], None]
@@ -71,6 +73,31 @@ def queue_mail(
     # Remembered on the session so the after-commit hook can deliver exactly these.
     session.info.setdefault(QUEUED_KEY, []).append(message)
     return message
+
+
+def forget_recipients(
+    session: Session,
+    addresses: Collection[str],
+    *,
+    purpose_prefix: str,
+    signal_id: int | None = None,
+) -> int:
+    """Someone stopped a mailing (a followed signal, wijk alerts): the copies kept of what
+    was sent to them no longer name their address. Mail still waiting is left to go out.
+    Returns how many copies were changed."""
+    if not addresses:
+        return 0
+    query = update(OutboxMessage).where(
+        OutboxMessage.recipient.in_(list(addresses)),
+        OutboxMessage.purpose.startswith(purpose_prefix),
+        OutboxMessage.status.in_(("sent", "failed")),
+    )
+    if signal_id is not None:
+        query = query.where(OutboxMessage.signal_id == signal_id)
+    result = session.execute(
+        query.values(recipient=FORGOTTEN_RECIPIENT).execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0  # type: ignore[attr-defined]
 
 
 # --- delivery ------------------------------------------------------------------------------

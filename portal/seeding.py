@@ -9,6 +9,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal.domain import sensitive
+from portal.domain.casework import Actor
 from portal.domain.geography import Geography
 from portal.domain.intake import IntakeSettings, Submission, submit_signal
 from portal.domain.routing import LocationInput
@@ -98,6 +100,9 @@ def seed_demo_data(session: Session) -> Iterator[str]:
     session.flush()
 
 
+# The middle of buurt Kerkelanden (lon, lat): the demo's nearby signals lie within 100 m.
+KERKELANDEN_DEMO_POINT = (5.140466, 52.215599)
+
 DEMO_SIGNALS = [
     (
         Kind.KNELPUNT,
@@ -105,7 +110,15 @@ DEMO_SIGNALS = [
         "Afval naast de containers",
         "Al een week staan er vuilniszakken naast de ondergrondse containers. "
         "Er komen ratten op af.",
-        LocationInput(buurt_code="BU04020304"),
+        # Kerkelanden: a pin near here lists this one and the next as "Is dit al gemeld?".
+        LocationInput(lon=KERKELANDEN_DEMO_POINT[0], lat=KERKELANDEN_DEMO_POINT[1]),
+    ),
+    (
+        Kind.KNELPUNT,
+        [Theme.HEEL],
+        "Losse stoeptegels bij de speeltuin",
+        "Bij de ingang van de speeltuin liggen drie stoeptegels los. Kinderen struikelen erover.",
+        LocationInput(lon=5.141200, lat=52.216300),  # about 90 m from the one above
     ),
     (
         Kind.KNELPUNT,
@@ -123,11 +136,33 @@ DEMO_SIGNALS = [
         LocationInput(wijk_code="WK040208"),
     ),
     (
+        Kind.INITIATIEF,
+        [Theme.SCHOON, Theme.SOCIAAL],
+        "Samen de speeltuin opknappen",
+        "Met een paar ouders willen we in het voorjaar de speeltuin schilderen en nieuwe "
+        "planten zetten. We zoeken verf, gereedschap en buren die een zaterdag meedoen.",
+        LocationInput(buurt_code="BU04020304"),
+    ),
+    (
         Kind.KNELPUNT,
         [Theme.VEILIG],
         "Hard rijden in de straat",
         "Auto's rijden veel te hard door onze straat, waar veel kinderen spelen.",
         LocationInput(postcode="1217 AB"),
+    ),
+]
+
+
+# Sensitive from the start (marked by their owner right after intake): never listed as nearby,
+# never on a wijk page, only for the owner and admins. (kind, themes, title, text, place, reason)
+DEMO_SENSITIVE_SIGNALS = [
+    (
+        Kind.KNELPUNT,
+        [Theme.VEILIG],
+        "Overlast van een groep jongeren",
+        "Elke avond staat er een groep jongeren bij het bankje. Ze roepen naar voorbijgangers.",
+        LocationInput(lon=5.140900, lat=52.215900),
+        "Jeugdgroep: gedeeld in het wijkteam APJ (politie, Versa Welzijn).",
     ),
 ]
 
@@ -254,7 +289,31 @@ def seed_demo_signals(session: Session, settings: IntakeSettings) -> int:
             # the demo inbox shows what "reactie te laat" looks like.
             replace(settings, now=_untouched_since(settings.now)) if i == 0 else settings,
         )
-    return len(DEMO_SIGNALS)
+    for i, (kind, themes, title, description, location, reason) in enumerate(
+        DEMO_SENSITIVE_SIGNALS
+    ):
+        result = submit_signal(
+            session,
+            Submission(
+                kind=kind,
+                themes=themes,
+                title=title,
+                description=description,
+                location=location,
+                submission_key=f"demo-sensitive-{i}",
+            ),
+            settings,
+        )
+        signal = result.signal
+        if signal.owner_id is not None:
+            sensitive.mark(
+                session,
+                signal,
+                reason=reason,
+                seen_version=signal.version,
+                actor=Actor(signal.owner_id, settings.now),
+            )
+    return len(DEMO_SIGNALS) + len(DEMO_SENSITIVE_SIGNALS)
 
 
 DEMO_UNTOUCHED_WORKING_DAYS = 4

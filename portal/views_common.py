@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.routing import IntegerConverter, Map
 
 from portal import outbox, vocabulary
-from portal.domain import tokens, upload_sweep
+from portal.domain import alerts, tokens, upload_sweep
 from portal.domain.geography import ATTRIBUTION
 from portal.domain.ids import MAX_ID
 
@@ -58,6 +58,8 @@ def _template_globals() -> dict[str, object]:
         "link_days_after_closing": tokens.LINK_DAYS_AFTER_CLOSING,
         "max_links_per_signal": tokens.MAX_LINKS_PER_SIGNAL,
         "loose_upload_hours": int(upload_sweep.LOOSE_UPLOAD_AGE.total_seconds() // 3600),
+        "alert_confirm_days": alerts.CONFIRM_DAYS,
+        "alert_unsubscribed_keep_days": alerts.UNSUBSCRIBED_KEEP_DAYS,
         "failed_mail_retention_days": outbox.FAILED_MAIL_RETENTION.days,
     }
 
@@ -127,7 +129,7 @@ PERMISSIONS_POLICY = (
 )
 HSTS = "max-age=63072000; includeSubDomains"
 # Pages with a secret token in the URL, personal data or staff work: never in any cache.
-PRIVATE_PREFIXES = ("/status/", "/melden", "/backoffice", "/antwoord/")
+PRIVATE_PREFIXES = ("/status/", "/melden", "/backoffice", "/antwoord/", "/attendering/", "/volgen/")
 
 
 def _security_headers(response: Response) -> Response:

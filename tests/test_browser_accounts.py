@@ -95,7 +95,7 @@ def test_changing_my_password_and_a_set_password_link(
     admin.get_by_role("link", name="Beheer").click()
     assert_accessible(admin)
     admin.get_by_role("link", name="Gebruikers").click()
-    admin.get_by_role("link", name="Sanne Bakker").click()
+    admin.get_by_role("link", name="Sanne Bakker", exact=True).click()
     assert_accessible(admin)
     before = len(smtp.messages)
     admin.get_by_role("button", name="Stuur een link voor een nieuw wachtwoord").click()

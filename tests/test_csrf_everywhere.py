@@ -19,6 +19,10 @@ from tests.test_backoffice_access import UrlValues, logged_in
 from tests.test_report_form import valid_form
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
+# RFC 8058 one-click unsubscribe: a mail client POSTs without our token, the secret token in
+# the URL authorises it (tests/test_alerts.py, tests/test_following.py). Here they must still
+# change nothing for a token they do not know.
+ONE_CLICK = {"public.alert_unsubscribe", "public.follow_unsubscribe"}
 FORM_EXPIRED = "Uw formulier is verlopen"
 
 
@@ -106,6 +110,9 @@ def refusals(app: Flask, rules: list[Rule]) -> tuple[list[str], int]:
                 # The resident's form comes back with what they typed and an explanation.
                 if response.status_code != 422 or FORM_EXPIRED not in page:
                     problems.append(f"{where}, expected the form again (422) saying it expired")
+            elif rule.endpoint in ONE_CLICK:
+                if response.status_code not in (404, 410):
+                    problems.append(f"{where}, expected 404 for a token it does not know")
             elif response.status_code != 400:
                 problems.append(f"{where}, expected 400 without a CSRF token")
             if database_state(app) != before:
@@ -136,6 +143,7 @@ def test_every_state_changing_route_refuses_a_request_without_a_csrf_token(app: 
         "backoffice.signal_reassign",
         "backoffice.admin_wijk_rename",
         "backoffice.admin_buurt_rename",
+        *ONE_CLICK,
     } <= endpoints
     problems, checked = refusals(app, rules)
     assert checked >= len(rules)

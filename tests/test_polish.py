@@ -226,3 +226,159 @@ def test_postcode_outside_hilversum_is_reported_at_the_postcode(app: Flask, clie
     # The summary links to the postcode field, not to the wijk.
     targets = [anchor for anchor, text in error_summary(page) if "Hilversum" in text]
     assert targets == ["postcode"]
+
+
+# --- the municipality's header and theme ----------------------------------------------------
+
+STYLESHEETS = re.compile(r'<link rel="stylesheet" href="([^"]+)">')
+
+
+def test_theme_stylesheet_is_loaded_last_and_can_be_another_municipalitys(
+    app: Flask, client
+) -> None:
+    sheets = STYLESHEETS.findall(client.get("/").get_data(as_text=True))
+    assert sheets[:4] == [
+        "/static/vendor/utrecht/design-tokens.css",
+        "/static/vendor/utrecht/component-library.css",
+        "/static/css/portal.css",
+        "/static/css/theme-hilversum.css",
+    ]
+    assert client.get("/static/css/theme-hilversum.css").status_code == 200
+
+    app.config["THEME_STYLESHEET"] = "css/theme-gooise-meren.css"
+    app.config["ORGANISATION_NAME"] = "Gemeente Gooise Meren"
+    page = client.get("/privacy").get_data(as_text=True)
+    assert "/static/css/theme-gooise-meren.css" in STYLESHEETS.findall(page)
+    assert "theme-hilversum" not in page
+    brand = re.search(r'<a class="portal-brand"[^>]*>(.*?)</a>', page, re.S)
+    assert brand and re.sub(r"<[^>]+>|\s+", " ", brand.group(1)).split() == [
+        "Gemeente",
+        "Gooise",
+        "Meren",
+        "Wijkzaken",
+    ]
+
+
+def test_theme_defines_the_tokens_the_components_read() -> None:
+    """The theme sets design-system tokens that the component library really uses (a typo
+    in a token name would silently do nothing), and our own header's tokens."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    theme = (root / "static/css/theme-hilversum.css").read_text()
+    components = (root / "static/vendor/utrecht/component-library.css").read_text()
+    tokens = (root / "static/vendor/utrecht/design-tokens.css").read_text()
+    ours = (root / "static/css/portal.css").read_text()
+    defined = set(re.findall(r"(--[a-z0-9-]+)\s*:", theme))
+    utrecht = {name for name in defined if name.startswith("--utrecht-")}
+    assert len(utrecht) > 30
+    unread = sorted(
+        name
+        for name in utrecht
+        if f"var({name}" not in components and f"var({name}" not in tokens + ours
+    )
+    assert not unread, f"tokens nothing reads: {unread}"
+    for name in (
+        "--utrecht-focus-outline-color",
+        "--utrecht-button-primary-action-background-color",
+        "--utrecht-link-color",
+        "--utrecht-page-header-background-color",
+        "--utrecht-checkbox-checked-background-color",
+        "--utrecht-radio-button-checked-background-color",
+        "--portal-brand-primary",
+        "--portal-brand-accent",
+    ):
+        assert name in defined, name
+    brand = {name for name in defined if name.startswith("--portal-brand-")}
+    assert all(f"var({name}" in ours + theme for name in brand), "every brand token is used"
+
+
+def contrast(foreground: str, background: str) -> float:
+    def luminance(colour: str) -> float:
+        channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    light, dark = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_theme_colours_have_enough_contrast() -> None:
+    from pathlib import Path
+
+    theme = (Path(__file__).resolve().parents[1] / "static/css/theme-hilversum.css").read_text()
+    colour = dict(re.findall(r"(--portal-brand-[a-z-]+):\s*(#[0-9a-f]{6})", theme))
+    white = "#ffffff"
+    text_pairs = [
+        ("--portal-brand-on-primary", "--portal-brand-primary"),
+        ("--portal-brand-on-primary-muted", "--portal-brand-primary"),
+        ("--portal-brand-on-primary", "--portal-brand-primary-hover"),
+        ("--portal-brand-link", white),
+        ("--portal-brand-link-hover", white),
+        ("--portal-brand-link-visited", white),
+        ("--portal-brand-ink", white),
+        ("--portal-brand-muted", white),
+        ("--portal-brand-error", white),
+        ("--portal-brand-ink", "--portal-brand-accent"),  # the skip link
+        ("--portal-brand-ink", "--portal-brand-surface"),
+        ("--portal-brand-link", "--portal-brand-surface"),
+        ("--portal-brand-muted", "--portal-brand-surface"),
+        ("--portal-brand-primary", "--portal-brand-tint"),
+    ]
+    for text, background in text_pairs:
+        ratio = contrast(colour.get(text, text), colour.get(background, background))
+        assert ratio >= 4.5, (text, background, round(ratio, 2))
+    # The accent is no text colour; as the focus ring and stripe it stands out from the blue.
+    assert contrast(colour["--portal-brand-accent"], colour["--portal-brand-primary"]) >= 3
+
+
+# --- phone numbers --------------------------------------------------------------------------
+
+TEL_LINK = re.compile(r'<a class="utrecht-link portal-nowrap" href="tel:([0-9+]+)">([^<]+)</a>')
+
+
+def test_phone_numbers_are_tel_links_on_the_trust_and_error_pages(client) -> None:
+    for path in ("/privacy", "/toegankelijkheid", "/bestaat-niet", "/antwoord/partner/onbekend"):
+        page = client.get(path).get_data(as_text=True)
+        links = TEL_LINK.findall(page)
+        assert ("14035", "14 035") in links, path
+        # No bare number left in the text beside the links.
+        assert page.count("14 035") == len([text for _tel, text in links if text == "14 035"])
+
+
+def test_a_configured_phone_number_becomes_its_own_tel_link(app: Flask, client) -> None:
+    app.config["PRIVACY_CONTACT_PHONE"] = "0800 123-45 67"
+    page = client.get("/privacy").get_data(as_text=True)
+    assert TEL_LINK.findall(page).count(("08001234567", "0800 123-45 67")) == 2
+
+
+def test_error_pages_for_staff_do_not_send_them_to_the_public_phone(app: Flask) -> None:
+    client = login(app.test_client(), ANNA)
+    page = client.get("/backoffice/beheer").get_data(as_text=True)  # 403
+    assert "tel:" not in page
+
+
+# --- form controls in the macros ------------------------------------------------------------
+
+
+def test_every_checkbox_the_form_draws_uses_the_design_systems_own_look(client) -> None:
+    page = client.get("/melden").get_data(as_text=True)
+    checkboxes = re.findall(r'<input[^>]*type="checkbox"[^>]*>', page)
+    assert len(checkboxes) >= 6
+    assert all("utrecht-checkbox--custom" in box for box in checkboxes), checkboxes
+    radios = re.findall(r'<input[^>]*type="radio"[^>]*>', page)
+    assert radios and all("utrecht-radio-button--html-input" in r for r in radios)
+
+
+def test_photo_field_is_a_plain_file_field_with_the_scripts_texts(client) -> None:
+    page = client.get("/melden").get_data(as_text=True)
+    field = re.search(r'<div class="[^"]*portal-file"(.*?)</fieldset>', page, re.S)
+    assert field
+    markup = field.group(0)
+    assert re.search(r'<input class="portal-file__native" type="file" id="photos"', markup)
+    assert 'data-max="3"' in markup
+    assert 'data-status-count="Gekozen foto&#39;s: {count} van de {max}."' in markup
+    assert 'aria-live="polite"' in markup
+    assert '<script src="/static/js/file-input.js" defer></script>' in page
+    # The script runs before photo-resize.js, which makes large photos smaller.
+    assert page.index("js/file-input.js") < page.index("js/photo-resize.js")

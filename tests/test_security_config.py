@@ -123,6 +123,25 @@ def test_strict_content_security_policy(client, path):
 
 
 @SQLITE_ONLY
+def test_map_tiles_are_the_only_outside_images(client, make_app):  # noqa: F811
+    # Tests run without tiles: images from our own origin only.
+    offline = dict(
+        part.strip().split(" ", 1)
+        for part in client.get("/melden").headers["Content-Security-Policy"].split(";")
+    )
+    assert offline["img-src"] == "'self' data: blob:"
+    tiles = (
+        "https://service.pdok.nl/brt/achtergrondkaart/wmts/v2_0/standaard/EPSG:3857/{z}/{x}/{y}.png"
+    )
+    with_tiles = make_app({"TESTING": True, "MAP_TILE_URL": tiles}).test_client()
+    policy = with_tiles.get("/privacy").headers["Content-Security-Policy"]
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
+    assert directives["img-src"] == "'self' data: blob: https://service.pdok.nl"
+    # Scripts, styles and connections stay our own.
+    assert directives["script-src"] == directives["connect-src"] == "'self'"
+
+
+@SQLITE_ONLY
 def test_permissions_policy_switches_off_what_the_portal_never_uses(client):
     policy = client.get("/").headers["Permissions-Policy"]
     for feature in ("camera=()", "microphone=()", "payment=()"):

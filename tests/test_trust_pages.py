@@ -232,17 +232,15 @@ def test_accessibility_dates_given_as_iso_text_are_formatted(
     assert '<time datetime="2027-03-15">' in html
 
 
-def test_accessibility_statement_says_partly_compliant_while_the_form_has_no_map(client):
-    """The statement's status and known problems describe the form as it is: when a map is
-    added, this fails as a reminder to test the map and update the statement."""
+def test_accessibility_statement_names_the_map_as_a_known_problem(client):
+    """The statement's status and known problems describe the form as it is: it has a map
+    now, so the statement says what is hard about it and what the equal alternative is."""
     statement = page_in(client, "/toegankelijkheid", "nl")
     assert (
         text_of(statement, "nalevingsstatus") == "Deze website voldoet gedeeltelijk aan de eisen."
     )
-    assert text_of(statement, "probleem-kaart") == "Er is nog geen kaart"
-    form = page_in(client, "/melden", "nl").lower()
-    assert "leaflet" not in form
-    assert not re.search(r'(id|class)="[^"]*\b(kaart|map)\b', form)
+    assert text_of(statement, "probleem-kaart") == "De kaart is niet voor iedereen even makkelijk"
+    assert "leaflet" in page_in(client, "/melden", "nl").lower()
 
 
 @pytest.mark.browser
@@ -270,3 +268,13 @@ def test_trust_pages_are_accessible_in_dutch_and_english(page: Page, live_server
     table = page.get_by_role("table", name="Bewaartermijnen")
     expect(table.get_by_role("rowheader")).to_have_count(6)
     expect(table.locator("#bewaren-contactgegevens")).to_contain_text("365 dagen")
+
+
+def test_privacy_statement_gives_the_alert_periods_the_job_keeps(client):
+    """What the page promises about wijk alert addresses is read from the code that deletes
+    them (portal/domain/alerts.py), so the two cannot drift apart."""
+    from portal.domain import alerts
+
+    statement = page_in(client, "/privacy", "nl")
+    assert f"niet binnen {alerts.CONFIRM_DAYS} dagen" in statement
+    assert f"binnen {alerts.UNSUBSCRIBED_KEEP_DAYS} dagen" in statement

@@ -61,6 +61,7 @@ def upgrade() -> None:
         sa.Column("title", sa.String(length=120), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("photo_key", sa.String(length=100), nullable=True),
+        sa.Column("photo_alt", sa.String(length=200), nullable=True),
         sa.Column("author_id", sa.Integer(), nullable=True),
         sa.Column("published_at", portal.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", portal.models.base.UTCDateTime(timezone=True), nullable=False),

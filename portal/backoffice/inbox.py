@@ -36,14 +36,7 @@ def inbox():  # type: ignore[no-untyped-def]
     user = current_user._get_current_object()
     flt = InboxFilter.from_args(request.args, default_scope=default_scope(user))
     config = current_app.config
-    tz = ZoneInfo(config["BABEL_DEFAULT_TIMEZONE"])
-    rules = deadline_rules()
-    deadlines = Deadlines.at(
-        datetime.now(UTC),
-        rules.respond_working_days,
-        tz,
-        targets=load_targets(db.session, rules),
-    )
+    deadlines = current_deadlines()
     options = filter_options(db.session)
     result = search_signals(
         db.session,
@@ -82,3 +75,14 @@ def _signal_url(reference: str) -> str:
     if DETAIL_ENDPOINT in current_app.view_functions:
         return url_for(DETAIL_ENDPOINT, reference=reference)
     return f"/backoffice/signalen/{quote(reference)}"
+
+
+def current_deadlines() -> Deadlines:
+    """'Now' for the deadline filters and marks (the inbox, its map)."""
+    rules = deadline_rules()
+    return Deadlines.at(
+        datetime.now(UTC),
+        rules.respond_working_days,
+        ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]),
+        targets=load_targets(db.session, rules),
+    )

@@ -27,7 +27,7 @@ from portal.backoffice.signal_forms import (
     StatusForm,
     VersionedForm,
 )
-from portal.domain import casework, permissions, standard_texts, workflow
+from portal.domain import casework, permissions, relocation, standard_texts, workflow
 from portal.domain.casework import Actor
 from portal.domain.dialogue import reply_addresses, satisfaction
 from portal.extensions import db
@@ -57,6 +57,7 @@ FORMS: dict[str, type[VersionedForm]] = {
 }
 # Mail that goes to the resident (the rest goes to staff): its address is contact data.
 RESIDENT_PURPOSES = ("confirmation", "status_link", "public_", "question_reminder")
+FOLLOWER_PURPOSES = ("follow_",)
 OWNER_ROLES = (Role.ACCOUNTMANAGER, Role.ADMIN)
 # Timeline steps that moved the signal (their before/after is in the audit record).
 MOVES = ("reassigned", "taken_over")
@@ -116,6 +117,9 @@ def _blank_forms(signal: Signal) -> dict[str, VersionedForm]:
 def _location_sources() -> dict[str, str]:
     return {
         "pin": _("punt op de kaart"),
+        "address": _("gevonden via het adres (PDOK Locatieserver)"),
+        relocation.STAFF_PIN: _("punt gezet door een medewerker"),
+        relocation.STAFF_BUURT: _("buurt gekozen door een medewerker"),
         "buurt": _("buurt gekozen door de melder"),
         "wijk": _("wijk gekozen door de melder"),
         "postcode": _("afgeleid uit de postcode"),
@@ -321,7 +325,10 @@ def _mails(signal: Signal, show_contact: bool) -> list[MailRow]:
         select(OutboxMessage).where(OutboxMessage.signal_id == signal.id).order_by(OutboxMessage.id)
     ):
         to_resident = message.purpose.startswith(RESIDENT_PURPOSES)
-        if to_resident:
+        if message.purpose.startswith(FOLLOWER_PURPOSES):
+            # Staff never need a follower's address; the follower may have stopped since.
+            recipient = _("Een volger")
+        elif to_resident:
             recipient = _("De melder")
             if show_contact:
                 recipient += f" ({message.recipient})"

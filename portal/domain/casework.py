@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.domain import audit, deadlines, permissions, workflow
+from portal.domain import audit, deadlines, following, permissions, workflow
 from portal.domain.dialogue import satisfaction
 from portal.domain.intake import load_routing_rules
 from portal.domain.notifications import (
@@ -154,6 +154,8 @@ def change_status(
             now=actor.now,
         )
     public_update(session, signal, event, mail, survey)
+    # Residents who said "Dit is mijn melding ook" hear of the new status (never the message).
+    following.notify_followers(session, signal, event, mail)
     return event
 
 

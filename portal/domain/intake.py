@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from portal.domain import absences, audit, notifications
 from portal.domain.deadlines import rules_from, set_due_dates
-from portal.domain.geography import Geography
+from portal.domain.geography import AddressLocator, Geography, OfflineAddressLocator
 from portal.domain.photos import StoredPhoto
 from portal.domain.references import next_reference
 from portal.domain.routing import (
@@ -75,6 +75,8 @@ class IntakeSettings:
     mail: notifications.MailContext
     reference_prefix: str
     now: datetime
+    # Address to point (PDOK Locatieserver when configured); offline it never finds one.
+    address_locator: AddressLocator = field(default_factory=OfflineAddressLocator)
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,7 @@ def submit_signal(session: Session, data: Submission, settings: IntakeSettings) 
             return earlier
         data = replace(data, submission_key=None)  # an old key: this is a new form
 
+    data = _with_address_point(data, settings)
     placement = place(settings.geography, data.location)
     if placement.outside_hilversum:
         raise OutsideHilversum()
@@ -188,6 +191,31 @@ def submit_signal(session: Session, data: Submission, settings: IntakeSettings) 
     notifications.signal_received(session, signal, token, settings.mail, covering_for=away)
     session.flush()
     return IntakeResult(signal, token)
+
+
+def _with_address_point(data: Submission, settings: IntakeSettings) -> Submission:
+    """Without a pin, the point of the address (postcode and house number) when the geocoder
+    finds one in Hilversum: the signal gets that point and its buurt. Not found, or outside
+    Hilversum: the form's other answers decide, as without a geocoder (a postcode outside
+    Hilversum still says so). A buurt or wijk the resident chose wins over an address that
+    lies elsewhere: they picked it themselves, the address may be theirs, not the place's."""
+    location = data.location
+    if location.lon is not None and location.lat is not None:
+        return data
+    if not (location.postcode and data.house_number):
+        return data
+    point = settings.address_locator.locate_address(
+        data.street or "", data.house_number, location.postcode
+    )
+    found = settings.geography.locate(*point) if point is not None else None
+    if point is None or found is None:
+        return data
+    if location.buurt_code and found.code != location.buurt_code:
+        return data
+    if not location.buurt_code and location.wijk_code and found.wijk_code != location.wijk_code:
+        return data
+    lon, lat = point
+    return replace(data, location=replace(location, lon=lon, lat=lat, point_from_address=True))
 
 
 TITLE_MAX = 120

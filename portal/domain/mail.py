@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 # The secret part of every link that opens something by itself (status page, set password,
-# the answer pages of functionaries and partners).
+# the answer pages of functionaries and partners, wijk alerts, followed signals).
 SECRET_LINK = re.compile(
-    r"(/status/|/backoffice/wachtwoord/|/antwoord/(?:escalatie|partner)/)[A-Za-z0-9_-]{16,}"
+    r"(/status/|/backoffice/wachtwoord/|/antwoord/(?:escalatie|partner)/"
+    r"|/attendering/(?:bevestigen|afmelden)/|/volgen/)[A-Za-z0-9_-]{16,}"
 )
 REDACTED = "[verwijderd]"
 

@@ -17,10 +17,13 @@ class LocationInput:
     buurt_code: str | None = None
     wijk_code: str | None = None
     postcode: str | None = None  # already normalised, or None
+    # The point was found from the address (a geocoder), not set by the resident on a map.
+    point_from_address: bool = False
 
 
 class PlacementSource(StrEnum):
     PIN = "pin"
+    ADDRESS = "address"  # the point of the address the resident typed (a geocoder)
     BUURT = "buurt"
     WIJK = "wijk"
     POSTCODE = "postcode"
@@ -46,14 +49,16 @@ class Placement:
 
 
 def place(geo: Geography, loc: LocationInput) -> Placement:
-    """Precedence: pin > chosen buurt > chosen wijk > postcode hint > unknown."""
+    """Precedence: pin (or the address's point) > chosen buurt > chosen wijk > postcode hint >
+    unknown."""
     if loc.lon is not None and loc.lat is not None:
         buurt = geo.locate(loc.lon, loc.lat)
         if buurt is None:
             # A pin is deliberate; one outside Hilversum outranks a dropdown choice and
             # needs a human to decide, not a silent fallback.
             return Placement(None, None, PlacementSource.UNKNOWN, outside_hilversum=True)
-        return Placement(buurt.wijk_code, buurt.code, PlacementSource.PIN)
+        source = PlacementSource.ADDRESS if loc.point_from_address else PlacementSource.PIN
+        return Placement(buurt.wijk_code, buurt.code, source)
     # Stale or tampered form values are treated as not given.
     buurt = geo.buurt(loc.buurt_code) if loc.buurt_code else None
     if buurt is not None:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from portal.domain.working_days import local_date
 from portal.models import Absence, Role, Signal, SignalAccess, User
+from portal.vocabulary import Kind
 
 
 def _today(today: date | None) -> date:
@@ -53,8 +54,19 @@ def inbox_conditions(user: User, today: date | None = None) -> list[ColumnElemen
 
 
 def public_conditions() -> list[ColumnElement[bool]]:
-    """For anything the public sees: a sensitive signal is never in it."""
-    return [Signal.sensitive.is_(False)]
+    """For anything other residents see (nearby lists, follow pages, wijk pages, alerts): a
+    sensitive signal is never in it, nor an initiative its initiators kept off the wijk page."""
+    return [
+        Signal.sensitive.is_(False),
+        or_(Signal.kind != Kind.INITIATIEF.value, Signal.public_display.is_(True)),
+    ]
+
+
+def is_public(signal: Signal) -> bool:
+    """``public_conditions`` for one signal in hand."""
+    return not signal.sensitive and (
+        signal.kind != Kind.INITIATIEF.value or bool(signal.public_display)
+    )
 
 
 def can_open(session: Session, user: User, signal: Signal, today: date | None = None) -> bool:

@@ -41,6 +41,8 @@ class WijkNews(Base):
     title: Mapped[str] = mapped_column(String(120))
     body: Mapped[str] = mapped_column(Text)
     photo_key: Mapped[str | None] = mapped_column(String(100))
+    # What the photo shows, for who cannot see it (required with a photo).
+    photo_alt: Mapped[str | None] = mapped_column(String(200))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     published_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -1,7 +1,17 @@
-"""The resident's side: home, the form, confirmation, status pages, privacy, accessibility."""
+"""The resident's side: home, the form and its map, confirmation, status and follow pages, the
+wijk pages with their news and alerts, privacy, accessibility."""
 
 from flask import Blueprint
 
 bp = Blueprint("public", __name__)
 
-from portal.public import answer_views, place_views, status_views, views  # noqa: E402, F401 - register routes
+from portal.public import (  # noqa: E402, F401 - register routes
+    answer_views,
+    follow_views,
+    nearby_views,
+    news_views,
+    place_views,
+    status_views,
+    views,
+    wijk_views,
+)

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from flask import current_app, has_request_context, request
 from sqlalchemy import select
 
-from portal.domain.geography import default_geography
+from portal.domain.geocoding import LocatieserverLocator
+from portal.domain.geography import AddressLocator, OfflineAddressLocator, default_geography
 from portal.domain.intake import IntakeSettings
 from portal.domain.mail import Links
 from portal.domain.notifications import MailContext
@@ -42,12 +43,22 @@ def mail_context() -> MailContext:
     )
 
 
+def address_locator() -> AddressLocator:
+    """The PDOK Locatieserver when GEOCODER_URL is set; otherwise one that never finds an
+    address (the resident places a pin or picks the buurt)."""
+    config = current_app.config
+    if not config["GEOCODER_URL"]:
+        return OfflineAddressLocator()
+    return LocatieserverLocator(config["GEOCODER_URL"], float(config["GEOCODER_TIMEOUT_SECONDS"]))
+
+
 def intake_settings() -> IntakeSettings:
     return IntakeSettings(
         geography=default_geography(),
         mail=mail_context(),
         reference_prefix=current_app.config["REFERENCE_PREFIX"],
         now=datetime.now(UTC),
+        address_locator=address_locator(),
     )
 
 

@@ -19,12 +19,15 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.domain import intake, status_lookup
 from portal.domain.geography import normalise_postcode
+from portal.domain.nearby import PUBLIC_STATUS_LABELS
 from portal.domain.routing import LocationInput
 from portal.extensions import db, limiter
-from portal.models import Signal
+from portal.models import Signal, Wijk
 from portal.public import bp
 from portal.public.forms import ReportForm
+from portal.public.nearby_views import NEARBY_STEP, NEARBY_STEP_FIELD, nearby_list
 from portal.public.photo_uploads import KeptPhoto, collect_photos, max_mb
+from portal.public.place_views import outside_hilversum_message
 from portal.public.services import (
     intake_settings,
     links,
@@ -61,6 +64,10 @@ def report():  # type: ignore[no-untyped-def]
     form = ReportForm()
     if request.method == "GET":
         form.submission_key.data = _new_submission_key()
+        # From a wijk page ("Doe een melding in deze wijk"): that wijk chosen, if it exists.
+        wijk = request.args.get("wijk", "")
+        if wijk and db.session.get(Wijk, wijk) is not None:
+            form.wijk.data = wijk
         return _render_report(form, [], [])
     if form.website.data:
         # A bot filled in the hidden field: thank it and store nothing.
@@ -70,6 +77,10 @@ def report():  # type: ignore[no-untyped-def]
         # page): a new form, never a way back to another signal.
         form.submission_key.data = _new_submission_key()
     kept, photo_errors = collect_photos(form.photos.name)
+    if request.form.get(NEARBY_STEP_FIELD) == NEARBY_STEP:
+        # "Bekijk meldingen in de buurt" (without JavaScript): the form again with the open
+        # signals nearby, everything typed and chosen kept; nothing checked, nothing stored.
+        return _render_report(form, kept, photo_errors, nearby_step=True)
     valid = form.validate()
     if not (valid and not photo_errors):
         return _render_report(form, kept, photo_errors), 422
@@ -80,11 +91,7 @@ def report():  # type: ignore[no-untyped-def]
         db.session.commit()
     except intake.OutsideHilversum:
         db.session.rollback()
-        message = _(
-            "Deze plek ligt niet in de gemeente Hilversum. Wijkzaken Hilversum kan alleen "
-            "meldingen over Hilversum behandelen. Gaat het om een plek in een andere gemeente? "
-            "Neem dan contact op met die gemeente."
-        )
+        message = outside_hilversum_message()
         # Next to the field that caused it: without a pin, only the postcode can lie outside.
         field = "wijk" if data.location.lon is not None else "postcode"
         return _render_report(form, kept, [], location_errors={field: [message]}), 422
@@ -142,8 +149,12 @@ def _render_report(
     *,
     location_errors: dict[str, list[str]] | None = None,
     general_errors: list[str] | None = None,
+    nearby_step: bool = False,
 ):  # type: ignore[no-untyped-def]
+    """``nearby_step``: the resident asked for the open signals nearby (without JavaScript);
+    they are shown whenever the form knows the place, so a form sent back keeps them too."""
     wijken = wijken_with_buurten()
+    pin = form.pin()
     location_errors = location_errors or {}
     errors = form.error_summary({**location_errors, "photos": photo_errors})
     errors += [("verstuur", message) for message in general_errors or []]
@@ -159,6 +170,9 @@ def _render_report(
         buurt_groups=[(w.name, [(b.code, b.name) for b in buurten]) for w, buurten in wijken],
         max_photos=current_app.config["MAX_PHOTOS"],
         max_mb=max_mb(),
+        nearby=nearby_list(pin[0] if pin else None, pin[1] if pin else None, form.buurt.data),
+        nearby_step=nearby_step,
+        others_status_labels=PUBLIC_STATUS_LABELS,
     )
 
 

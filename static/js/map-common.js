@@ -23,16 +23,32 @@
     var map = L.map(element, {
       center: centerOf(element),
       zoom: parseInt(element.getAttribute("data-zoom") || "13", 10),
-      zoomControl: interactive,
+      zoomControl: false,
       dragging: interactive,
       scrollWheelZoom: false,
       doubleClickZoom: interactive,
       boxZoom: interactive,
       touchZoom: interactive,
       keyboard: interactive && options.keyboard !== false,
-      attributionControl: true
+      attributionControl: true,
+      // No drawing beyond the map's edge: Leaflet's default 10% margin makes the outlines'
+      // SVG lie over the text just above and below the map, and a contrast check (axe)
+      // reads that as text covered by another element.
+      renderer: L.svg({ padding: 0 })
     });
     map.attributionControl.setPrefix(false);
+    if (interactive) {
+      // Named zoom buttons (the page's words); map.css draws their + and -: a glyph alone is
+      // text no contrast check can judge.
+      map.zoomControl = L.control
+        .zoom({
+          zoomInTitle: element.getAttribute("data-zoom-in") || "",
+          zoomOutTitle: element.getAttribute("data-zoom-out") || "",
+          zoomInText: '<span class="portal-map__zoom portal-map__zoom--in" aria-hidden="true"></span>',
+          zoomOutText: '<span class="portal-map__zoom" aria-hidden="true"></span>'
+        })
+        .addTo(map);
+    }
     var tiles = element.getAttribute("data-tiles");
     if (tiles) {
       L.tileLayer(tiles, {

@@ -98,6 +98,8 @@
           transfer.items.add(file);
         });
         input.files = transfer.files; // assigning files does not fire "change" again
+        // file-input.js lists the chosen photos: it shows the smaller ones from now on.
+        input.dispatchEvent(new CustomEvent("portal:photos-resized"));
       }
     });
     pending = done;

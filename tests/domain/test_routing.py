@@ -137,7 +137,14 @@ def test_placement_flags(source, flagged, needs_confirmation):
 
 
 def test_placement_source_values():
-    assert [s.value for s in PlacementSource] == ["pin", "buurt", "wijk", "postcode", "unknown"]
+    assert [s.value for s in PlacementSource] == [
+        "pin",
+        "address",
+        "buurt",
+        "wijk",
+        "postcode",
+        "unknown",
+    ]
     assert PlacementSource("postcode") is PlacementSource.POSTCODE
 
 

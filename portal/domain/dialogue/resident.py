@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portal.domain import audit, deadlines
+from portal.domain import audit, deadlines, following
 from portal.domain.notifications import MailContext, owner_resident_message
 from portal.domain.photos import StoredPhoto
 from portal.models import Attachment, Signal, SignalEvent
@@ -108,6 +108,9 @@ def add_resident_message(
         photos=len(message.photos),
     )
     owner_resident_message(session, signal, event, len(message.photos), mail)
+    if answering:
+        # Its status moved on (waiting for the reporter -> in progress): followers hear it.
+        following.notify_followers(session, signal, event, mail)
     return event
 
 

@@ -124,17 +124,7 @@ def search_signals(
     them already (the filter form's options), else they are read for sorting by wijk."""
     page_size = max(int(page_size), 1)
     dialect = session.get_bind().dialect.name
-    my_wijken: list[str] = []
-    if flt.scope == "mine":
-        # As literal values rather than a subquery: then SQLite combines the owner and the
-        # wijk index for "owner OR wijk" (MULTI-INDEX OR) instead of scanning the table.
-        my_wijken = list(
-            session.scalars(
-                select(user_wijken.c.wijk_code)
-                .where(user_wijken.c.user_id == user.id)
-                .order_by(user_wijken.c.wijk_code)
-            )
-        )
+    my_wijken = _my_wijken(session, user, flt)
     conditions = _conditions(user, flt, deadlines, dialect, my_wijken)
     # Grouping by the bare column makes SQLite walk the status index to skip a sort, fetching
     # every row from the table on the way: four times slower than a plain scan once a filter
@@ -206,6 +196,30 @@ def search_signals(
         status_counts=counts,
         page_size=page_size,
         deadline_counts=late_counts,
+    )
+
+
+def list_conditions(
+    session: Session, user: User, flt: InboxFilter, deadlines: Deadlines
+) -> list[ColumnElement[bool]]:
+    """Exactly the signals the inbox lists for ``flt`` (every page, its status filter
+    included), for other views of the same list (the map)."""
+    dialect = session.get_bind().dialect.name
+    my_wijken = _my_wijken(session, user, flt)
+    return [*_conditions(user, flt, deadlines, dialect, my_wijken), *_status_condition(flt.status)]
+
+
+def _my_wijken(session: Session, user: User, flt: InboxFilter) -> list[str]:
+    if flt.scope != "mine":
+        return []
+    # As literal values rather than a subquery: then SQLite combines the owner and the wijk
+    # index for "owner OR wijk" (MULTI-INDEX OR) instead of scanning the table.
+    return list(
+        session.scalars(
+            select(user_wijken.c.wijk_code)
+            .where(user_wijken.c.user_id == user.id)
+            .order_by(user_wijken.c.wijk_code)
+        )
     )
 
 
