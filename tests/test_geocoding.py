@@ -8,6 +8,7 @@ the ``locatieserver`` and ``closed_port`` fixtures from here)."""
 from __future__ import annotations
 
 import copy
+import html
 import json
 import logging
 import socket
@@ -22,7 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.domain.geocoding import LocatieserverLocator, parse_point, split_house_number
 from portal.domain.geography import default_geography
@@ -375,3 +376,21 @@ def test_the_form_works_with_a_failing_geocoder(
 def test_without_a_geocoder_the_form_is_placed_as_before(app: Flask, client: FlaskClient) -> None:
     assert app.config["GEOCODER_URL"] == ""
     _placed_as_without_a_geocoder(app, client)
+
+
+@pytest.mark.parametrize("app_config", ["geocoder"], indirect=True)
+def test_the_nearby_step_without_javascript_finds_signals_by_the_address(
+    app: Flask, client: FlaskClient, locatieserver: FakeLocatieserver
+) -> None:
+    """No pin and no buurt, only the address typed: the step "Bekijk meldingen in de buurt"
+    looks around the address's point, and stores nothing."""
+    from tests.test_nearby import signal_at
+
+    signal_at(app, NUMBER_12, title="Glasbak vol bij nummer 14")
+    response = post_report(client, {**address_only(), "stap": "in-de-buurt"})
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 200
+    assert "Is dit al gemeld?" in page and "Glasbak vol bij nummer 14" in page
+    assert len(locatieserver.requests) == 1
+    with db_session(app) as session:
+        assert session.scalar(select(func.count(Signal.id))) == 1  # only the one seen nearby

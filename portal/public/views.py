@@ -29,6 +29,7 @@ from portal.public.nearby_views import NEARBY_STEP, NEARBY_STEP_FIELD, nearby_li
 from portal.public.photo_uploads import KeptPhoto, collect_photos, max_mb
 from portal.public.place_views import outside_hilversum_message
 from portal.public.services import (
+    address_locator,
     intake_settings,
     links,
     mail_context,
@@ -155,6 +156,8 @@ def _render_report(
     they are shown whenever the form knows the place, so a form sent back keeps them too."""
     wijken = wijken_with_buurten()
     pin = form.pin()
+    if pin is None and nearby_step and not form.buurt.data:
+        pin = _address_point(form)
     location_errors = location_errors or {}
     errors = form.error_summary({**location_errors, "photos": photo_errors})
     errors += [("verstuur", message) for message in general_errors or []]
@@ -173,6 +176,17 @@ def _render_report(
         nearby=nearby_list(pin[0] if pin else None, pin[1] if pin else None, form.buurt.data),
         nearby_step=nearby_step,
         others_status_labels=PUBLIC_STATUS_LABELS,
+    )
+
+
+def _address_point(form: ReportForm) -> tuple[float, float] | None:
+    """The typed address's point, for the nearby step without a pin or a buurt (only where a
+    geocoder is configured; the geocoder never raises)."""
+    postcode = normalise_postcode(form.postcode.data or "")
+    if not (postcode and form.house_number.data):
+        return None
+    return address_locator().locate_address(
+        form.street.data or "", form.house_number.data, postcode
     )
 
 
