@@ -80,3 +80,38 @@ STATUS_LABELS = {
 }
 # Staff screens say whose turn it is in their own words.
 STAFF_STATUS_LABELS = {**STATUS_LABELS, Status.AWAITING_RESIDENT: N_("Wacht op reactie bewoner")}
+
+
+class Rung(StrEnum):
+    """The participation ladder (DOMAIN.md): how much say the initiators have, lowest first."""
+
+    INFORMEREN = "informeren"
+    RAADPLEGEN = "raadplegen"
+    ADVISEREN = "adviseren"
+    COPRODUCEREN = "coproduceren"
+    MEEBESLISSEN = "meebeslissen"
+    ZELF_ORGANISEREN = "zelf_organiseren"
+
+
+RUNG_LABELS = {
+    Rung.INFORMEREN: N_("Informeren"),
+    Rung.RAADPLEGEN: N_("Raadplegen"),
+    Rung.ADVISEREN: N_("Adviseren"),
+    Rung.COPRODUCEREN: N_("Coproduceren"),
+    Rung.MEEBESLISSEN: N_("Meebeslissen"),
+    Rung.ZELF_ORGANISEREN: N_("Zelf organiseren"),
+}
+# What the rung means for the initiators, in one plain sentence (their status page).
+RUNG_MEANINGS = {
+    Rung.INFORMEREN: N_("De gemeente houdt u op de hoogte van wat er gebeurt."),
+    Rung.RAADPLEGEN: N_("De gemeente vraagt uw mening en neemt die mee in haar besluit."),
+    Rung.ADVISEREN: N_(
+        "U geeft de gemeente advies. De gemeente volgt dat advies, of legt uit waarom niet."
+    ),
+    Rung.COPRODUCEREN: N_("U en de gemeente werken het plan samen uit, als gelijke partners."),
+    Rung.MEEBESLISSEN: N_("U beslist mee. De gemeente neemt het besluit samen met u."),
+    Rung.ZELF_ORGANISEREN: N_(
+        "U organiseert het zelf. De gemeente helpt waar dat nodig is, bijvoorbeeld met "
+        "contacten, een ruimte of een klein budget."
+    ),
+}

@@ -52,7 +52,8 @@ class Actor:
     now: datetime
 
 
-def _check_version(signal: Signal, seen_version: int) -> None:
+def check_version(signal: Signal, seen_version: int) -> None:
+    """Refuses an action on a signal that changed since this user loaded it."""
     if signal.version != seen_version:
         raise StaleSignal()
 
@@ -70,7 +71,7 @@ def _touch(signal: Signal, actor: Actor) -> None:
     signal.updated_at = actor.now
 
 
-def _add_event(
+def add_event(
     session: Session, signal: Signal, actor: Actor, kind: str, *, public: bool, **fields: object
 ) -> SignalEvent:
     """A timeline step by this actor; touching the signal bumps its version for everyone."""
@@ -111,7 +112,7 @@ def change_status(
     actor: Actor,
     mail: MailContext,
 ) -> SignalEvent:
-    _check_version(signal, seen_version)
+    check_version(signal, seen_version)
     text = check_status_change(signal, target, message)
     previous, signal.status = signal.status, target
     rules = deadlines.rules_from(mail)
@@ -120,7 +121,7 @@ def change_status(
     )
     # Status links expire some time after closing (tokens.LINK_DAYS_AFTER_CLOSING).
     signal.closed_at = actor.now if target in CLOSED else None
-    event = _add_event(
+    event = add_event(
         session,
         signal,
         actor,
@@ -208,9 +209,9 @@ def public_reply(
     actor: Actor,
     mail: MailContext,
 ) -> SignalEvent:
-    _check_version(signal, seen_version)
+    check_version(signal, seen_version)
     text = check_reply(message)
-    event = _add_event(session, signal, actor, "public_message", public=True, message=text)
+    event = add_event(session, signal, actor, "public_message", public=True, message=text)
     audit.record(session, "signal.replied", actor_id=actor.user_id, signal_id=signal.id)
     public_update(session, signal, event, mail)
     return event
@@ -220,9 +221,9 @@ def internal_note(
     session: Session, signal: Signal, *, message: str, seen_version: int, actor: Actor
 ) -> SignalEvent:
     """Never shown to the resident and never mailed to them."""
-    _check_version(signal, seen_version)
+    check_version(signal, seen_version)
     text = _clean_message(message, required=True)
-    event = _add_event(session, signal, actor, "internal_note", public=False, message=text)
+    event = add_event(session, signal, actor, "internal_note", public=False, message=text)
     audit.record(session, "signal.noted", actor_id=actor.user_id, signal_id=signal.id)
     return event
 
@@ -243,7 +244,7 @@ def reassign(
     so is the previous one when someone else moved it away from them. Taking a colleague's
     signal yourself is its own, visible step ("taken over") — it is how an accountmanager
     could otherwise reach a resident's contact details unnoticed."""
-    _check_version(signal, seen_version)
+    check_version(signal, seen_version)
     if signal.sensitive:
         # Moving it decides who sees it: only its owner or an admin may.
         actor_user = session.get(User, actor.user_id)
@@ -284,7 +285,7 @@ def reassign(
 
     taken_over = previous_owner is not None and owner is not None and owner.id == actor.user_id
     kind = "taken_over" if taken_over else "reassigned"
-    event = _add_event(session, signal, actor, kind, public=False, message=text)
+    event = add_event(session, signal, actor, kind, public=False, message=text)
     audit.record(
         session,
         "signal.reassigned",
@@ -324,7 +325,7 @@ def set_follow_up(
 ) -> None:
     """The day the owner wants to look at an open signal again, and a short reason why (for
     the inbox's "opvolgen vandaag" and the daily digest); ``on`` None clears both."""
-    _check_version(signal, seen_version)
+    check_version(signal, seen_version)
     # One line of text; clearing the date clears the reason with it.
     text = (" ".join((reason or "").split()) or None) if on is not None else None
     if text is not None and len(text) > FOLLOW_UP_REASON_MAX:

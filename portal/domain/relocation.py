@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from portal.domain import audit, permissions
-from portal.domain.casework import Actor, CaseworkError, _add_event, _check_version
+from portal.domain.casework import Actor, CaseworkError, add_event, check_version
 from portal.domain.geography import Geography
 from portal.models import Buurt, Signal, SignalEvent, User, Wijk
 
@@ -87,7 +87,7 @@ def correct_location(
     or ``point_invalid``, ``outside_hilversum`` (the point is in no buurt), ``unknown_buurt``,
     ``point_not_in_buurt`` (a point and a buurt that disagree: which one is meant?),
     ``nothing_changed``, ``not_allowed`` (management), ``stale``."""
-    _check_version(signal, seen_version)
+    check_version(signal, seen_version)
     _check_worker(session, actor)
     point = _point(lon, lat)
     code = (buurt_code or "").strip().upper() or None
@@ -154,7 +154,7 @@ def correct_location(
     signal.wijk, signal.wijk_code = wijk, buurt.wijk_code
     signal.location_source = source
     signal.location_flagged = False
-    event = _add_event(session, signal, actor, LOCATION_CORRECTED, public=False, message=text)
+    event = add_event(session, signal, actor, LOCATION_CORRECTED, public=False, message=text)
     audit.record(
         session,
         "signal.location_corrected",
@@ -180,13 +180,13 @@ def set_public_title(
     """Sets (or, with an empty title, clears) what neighbours see as the signal's title.
 
     Refused: ``title_too_long``, ``nothing_changed``, ``not_allowed``, ``stale``."""
-    _check_version(signal, seen_version)
+    check_version(signal, seen_version)
     _check_worker(session, actor)
     text = clean_public_title(title)
     if text == signal.public_title:
         raise CaseworkError("nothing_changed")
     previous, signal.public_title = signal.public_title, text
-    event = _add_event(
+    event = add_event(
         session,
         signal,
         actor,

@@ -14,8 +14,8 @@ from portal.domain import audit, permissions
 from portal.domain.casework import (
     Actor,
     CaseworkError,
-    _add_event,
-    _check_version,
+    add_event,
+    check_version,
 )
 from portal.models import Role, Signal, SignalAccess, SignalEvent, User
 
@@ -28,7 +28,7 @@ def may_manage(user: User, signal: Signal) -> bool:
 
 
 def _check(session: Session, signal: Signal, seen_version: int, actor: Actor) -> None:
-    _check_version(signal, seen_version)
+    check_version(signal, seen_version)
     user = session.get(User, actor.user_id)
     if user is None or not may_manage(user, signal):
         raise CaseworkError("not_allowed")
@@ -52,7 +52,7 @@ def mark(
         raise CaseworkError("already_sensitive")
     text = _clean_reason(reason)
     signal.sensitive, signal.sensitive_reason = True, text
-    event = _add_event(session, signal, actor, "marked_sensitive", public=False, message=text)
+    event = add_event(session, signal, actor, "marked_sensitive", public=False, message=text)
     audit.record(
         session, "signal.marked_sensitive", actor_id=actor.user_id, signal_id=signal.id, reason=text
     )
@@ -74,7 +74,7 @@ def unmark(
     session.execute(delete(SignalAccess).where(SignalAccess.signal_id == signal.id))
     previous = signal.sensitive_reason
     signal.sensitive, signal.sensitive_reason = False, None
-    event = _add_event(session, signal, actor, "unmarked_sensitive", public=False, message=text)
+    event = add_event(session, signal, actor, "unmarked_sensitive", public=False, message=text)
     audit.record(
         session,
         "signal.unmarked_sensitive",
@@ -111,7 +111,7 @@ def let_in(
     if colleague is None:
         raise CaseworkError("unknown_colleague")
     session.add(SignalAccess(signal_id=signal.id, user_id=colleague.id, added_by_id=actor.user_id))
-    event = _add_event(
+    event = add_event(
         session, signal, actor, "access_granted", public=False, message=colleague.name
     )
     audit.record(
@@ -133,7 +133,7 @@ def shut_out(
         raise CaseworkError("not_let_in")
     colleague = session.get(User, access.user_id)
     session.delete(access)
-    event = _add_event(
+    event = add_event(
         session,
         signal,
         actor,

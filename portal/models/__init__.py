@@ -15,6 +15,7 @@ from portal.models.casework import (
 )
 from portal.models.dialogue import InboundMail, ReopenRequest, ReplyAddress, SatisfactionSurvey
 from portal.models.geo import Buurt, Wijk
+from portal.models.initiatives import LadderStep
 from portal.models.neighbourhood import SignalFollower, StaffProfile, WijkAlert, WijkNews
 from portal.models.outbox import OutboxMessage
 from portal.models.routing import GENERAL_INBOX, RoutingRule
@@ -41,6 +42,7 @@ __all__ = [
     "Escalation",
     "Functionary",
     "InboundMail",
+    "LadderStep",
     "OutboxMessage",
     "Partner",
     "PartnerShare",

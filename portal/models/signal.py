@@ -42,6 +42,9 @@ class Signal(Base):
     public_title: Mapped[str | None] = mapped_column(String(120))
     # An initiative whose initiators allowed it on the wijk page (opt-in on the form).
     public_display: Mapped[bool] = mapped_column(default=False)
+    # An initiative's rung on the participation ladder (vocabulary.Rung); its history is in
+    # ladder_steps. None: not placed yet (and always for a knelpunt).
+    participation_rung: Mapped[str | None] = mapped_column(String(30))
 
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # "Vinger aan de pols": the day the owner wants to look at this signal again, and why.
