@@ -54,6 +54,8 @@ def _template_globals() -> dict[str, object]:
         "status_labels": vocabulary.STATUS_LABELS,
         "staff_status_labels": vocabulary.STAFF_STATUS_LABELS,
         "resident_kind_names": vocabulary.RESIDENT_KIND_NAMES,
+        "rung_labels": vocabulary.RUNG_LABELS,
+        "rung_meanings": vocabulary.RUNG_MEANINGS,
         # What the privacy statement promises, read from the code that keeps the promise.
         "link_days_after_closing": tokens.LINK_DAYS_AFTER_CLOSING,
         "max_links_per_signal": tokens.MAX_LINKS_PER_SIGNAL,

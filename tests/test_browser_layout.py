@@ -91,6 +91,41 @@ def signal_page(app: Flask, page: Page, base: str) -> None:
     page.goto(f"{base}/backoffice/signalen/{reference}")
 
 
+def _initiative_on_the_ladder(app: Flask) -> tuple[str, str]:
+    """An initiative moved to "Zelf organiseren" (so the page shows the ladder's history)."""
+    from datetime import UTC, datetime
+
+    from portal.domain.casework import Actor
+    from portal.domain.initiatives import ladder
+    from portal.vocabulary import Kind
+    from tests.factories import user_id
+
+    reference, token = make_signal(app, kind=Kind.INITIATIEF, title="Kinderboerderij")
+    with db_session(app) as session:
+        signal = session.scalars(select(Signal).where(Signal.reference == reference)).one()
+        ladder.move(
+            session,
+            signal,
+            "zelf_organiseren",
+            reason="De vereniging draait de boerderij nu zelf; wij helpen met contacten.",
+            actor=Actor(user_id(app, ANNA), datetime.now(UTC)),
+            seen_version=signal.version,
+        )
+        session.commit()
+    return reference, token
+
+
+def initiative_page(app: Flask, page: Page, base: str) -> None:
+    reference, _token = _initiative_on_the_ladder(app)
+    log_in(page, base, ANNA)
+    page.goto(f"{base}/backoffice/signalen/{reference}")
+
+
+def initiative_status(app: Flask, page: Page, base: str) -> None:
+    _reference, token = _initiative_on_the_ladder(app)
+    page.goto(f"{base}/status/{token}")
+
+
 def inbox(app: Flask, page: Page, base: str) -> None:
     make_signal(app)
     make_signal(app, title="Een lange titel over een kapotte lantaarnpaal aan de Kerkelandenlaan")
@@ -126,6 +161,8 @@ SCREENS = [
     Screen("login", visit("/backoffice/login")),
     Screen("inbox", inbox),
     Screen("signal", signal_page),
+    Screen("initiative", initiative_page),
+    Screen("initiative-status", initiative_status),
     Screen("account", staff_page("/backoffice/account", ANNA)),
     Screen("admin", staff_page("/backoffice/beheer", ADMIN)),
     Screen("users", staff_page("/backoffice/beheer/gebruikers", ADMIN)),

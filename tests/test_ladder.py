@@ -151,3 +151,60 @@ def test_a_stale_form_changes_nothing(app: Flask) -> None:
                 seen_version=signal.version - 1,
             )
         assert signal.participation_rung is None
+
+
+# --- the back office and the initiators' page -------------------------------------------------
+
+
+def move_on_page(client, app: Flask, reference: str, rung: str, reason: str):  # type: ignore[no-untyped-def]
+    from tests.test_backoffice_signal import page_url, token_for, version_of
+
+    return client.post(
+        f"{page_url(reference)}/participatieladder",
+        data={
+            "csrf_token": token_for(client, reference),
+            "version": str(version_of(app, reference)),
+            "rung": rung,
+            "reason": reason,
+        },
+    )
+
+
+def test_the_accountmanager_moves_it_and_the_initiators_see_what_it_means(app: Flask) -> None:
+    from tests.test_backoffice_signal import logged_in, page_url
+
+    reference, token = make_signal(app, kind=Kind.INITIATIEF, title="Kinderboerderij")
+    anna = logged_in(app, ANNA)
+    page = anna.get(page_url(reference)).get_data(as_text=True)
+    assert "Participatieladder" in page and "nog niet gekozen" in page
+    assert (
+        move_on_page(anna, app, reference, "adviseren", "Advies over de plek.").status_code == 303
+    )
+    response = move_on_page(anna, app, reference, "zelf_organiseren", "Ze doen het nu zelf.")
+    assert response.status_code == 303
+    page = anna.get(page_url(reference)).get_data(as_text=True)
+    assert "Van Adviseren naar Zelf organiseren" in page and "Ze doen het nu zelf." in page
+    status = app.test_client().get(f"/status/{token}").get_data(as_text=True)
+    assert "Uw rol" in status and "Zelf organiseren: U organiseert het zelf." in status
+    assert "Ze doen het nu zelf." not in status  # the reason is for staff
+
+
+def test_the_form_explains_what_is_missing_and_management_only_looks(app: Flask) -> None:
+    from tests.factories import MANAGEMENT
+    from tests.test_backoffice_signal import logged_in, page_url
+
+    reference, _token = make_signal(app, kind=Kind.INITIATIEF, title="Kinderboerderij")
+    anna = logged_in(app, ANNA)
+    refused = move_on_page(anna, app, reference, "adviseren", "")
+    assert refused.status_code == 422
+    assert "Schrijf kort waarom het initiatief op deze trede staat." in refused.get_data(
+        as_text=True
+    )
+    unknown = move_on_page(anna, app, reference, "bovenaan", "Omdat het kan.")
+    assert unknown.status_code == 422
+    assert "Kies een trede uit de lijst." in unknown.get_data(as_text=True)
+    manager = logged_in(app, MANAGEMENT)
+    assert "Trede wijzigen" not in manager.get(page_url(reference)).get_data(as_text=True)
+    assert move_on_page(manager, app, reference, "adviseren", "Ik wil ook.").status_code == 403
+    knelpunt, _token = make_signal(app)
+    assert "Participatieladder" not in anna.get(page_url(knelpunt)).get_data(as_text=True)

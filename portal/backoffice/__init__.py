@@ -28,6 +28,7 @@ from portal.backoffice import (  # noqa: E402, F401 - registers routes
     signal_access,
     signal_deadlines,
     signal_dialogue,
+    signal_ladder,
     signal_location,
     signal_outreach,
     signals,

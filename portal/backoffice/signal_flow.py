@@ -87,6 +87,33 @@ def run_action(
     return redirect(url_for(".signal_detail", reference=signal.reference), code=303)
 
 
+def act_explained(
+    signal: Signal,
+    name: str,
+    form: VersionedForm,
+    operation: Callable[[Actor, int], object],
+    explain: Callable[[str], tuple[Field, str]],
+):  # type: ignore[no-untyped-def]
+    """check_form and run_action for a page part with explanations of its own; returns
+    (response, None) when the form goes back, else (None, the operation's result) for the
+    caller to flash about and redirect."""
+    if (early := check_form(signal, name, form)) is not None:
+        return early, None
+    seen = form.seen_version()
+    try:
+        result = operation(actor(), seen or 0)
+        db.session.commit()
+    except (StaleSignal, StaleDataError):
+        return stale(signal, name, form), None
+    except CaseworkError as error:
+        db.session.rollback()
+        if error.code == "not_allowed":
+            abort(403)
+        field, message = explain(error.code)
+        return field_problem(signal, name, form, FormProblem(field, message)), None
+    return None, result
+
+
 def stale(signal: Signal, name: str, form: VersionedForm):  # type: ignore[no-untyped-def]
     """The fresh state with the user's typed text still in the form; the form now carries the
     version on screen, so a second try (after looking) goes through."""

@@ -10,29 +10,19 @@ who may not see it. The page's own ``render`` does the rest (errors, stale forms
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import abort, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm.exc import StaleDataError
 from wtforms import Field, StringField
 from wtforms.validators import Length, ValidationError
 
 from portal.backoffice import bp
 from portal.backoffice.access import WORKER_ROLES, roles_required
-from portal.backoffice.signal_flow import (
-    FormProblem,
-    check_form,
-    field_problem,
-    signal_or_404,
-    stale,
-)
+from portal.backoffice.signal_flow import act_explained, signal_or_404
 from portal.backoffice.signal_forms import VersionedForm
-from portal.backoffice.signal_page import actor
 from portal.domain import relocation
-from portal.domain.casework import Actor, CaseworkError, StaleSignal
 from portal.domain.geography import default_geography
 from portal.extensions import db
 from portal.models import Buurt, Signal
@@ -168,32 +158,6 @@ def _explain_title(form: PublicTitleForm, code: str, clearing: bool) -> tuple[Fi
 # --- actions --------------------------------------------------------------------------------
 
 
-def _act(
-    signal: Signal,
-    name: str,
-    form: VersionedForm,
-    operation: Callable[[Actor, int], object],
-    explain: Callable[[str], tuple[Field, str]],
-):  # type: ignore[no-untyped-def]
-    """check_form and run_action as the other actions have them, with this part's own
-    explanations; returns the response, or the operation's result to flash about."""
-    if (early := check_form(signal, name, form)) is not None:
-        return early, None
-    seen = form.seen_version()
-    try:
-        result = operation(actor(), seen or 0)
-        db.session.commit()
-    except (StaleSignal, StaleDataError):
-        return stale(signal, name, form), None
-    except CaseworkError as error:
-        db.session.rollback()
-        if error.code == "not_allowed":
-            abort(403)
-        field, message = explain(error.code)
-        return field_problem(signal, name, form, FormProblem(field, message)), None
-    return None, result
-
-
 def _back_to(signal: Signal):  # type: ignore[no-untyped-def]
     return redirect(url_for(".signal_detail", reference=signal.reference), code=303)
 
@@ -205,7 +169,7 @@ def signal_relocate(reference: str):  # type: ignore[no-untyped-def]
     form = RelocateForm()
     owner_name = signal.owner.name if signal.owner else None
     lon, lat = form.point()
-    response, moved = _act(
+    response, moved = act_explained(
         signal,
         RELOCATE,
         form,
@@ -256,7 +220,7 @@ def signal_public_title(reference: str):  # type: ignore[no-untyped-def]
     form = PublicTitleForm()
     clearing = request.form.get("action") == "clear"
     title = None if clearing else form.public_title.data
-    response, _event = _act(
+    response, _event = act_explained(
         signal,
         PUBLIC_TITLE,
         form,
