@@ -91,6 +91,10 @@ def seed_demo(base_url: str) -> None:
     click.echo(f"Accountmanager profiles: {seed_demo_profiles(db.session)} new.")
     click.echo(f"Wijk news: {seed_demo_news(db.session)} new.")
     db.session.commit()
+    from portal.seeding_initiatives import seed_demo_initiatives
+
+    click.echo(f"Initiative budgets and grants: {seed_demo_initiatives(db.session, settings)} new.")
+    db.session.commit()
 
 
 def init_app(app: Flask) -> None:

@@ -149,6 +149,11 @@ def defaults(instance_path: str) -> dict[str, object]:
         "BACKOFFICE_PAGE_SIZE": 50,
         # The back-office map shows at most this many of the filtered signals (newest first).
         "BACKOFFICE_MAP_MAX_MARKERS": 2000,
+        # A grant to an initiative above this amount (in cents) counts only after a second
+        # person (another accountmanager or an admin) approved it; until then "aangevraagd".
+        "BUDGET_APPROVAL_THRESHOLD_CENTS": 100_000,
+        # Dossier references (DOS-2026-000001), numbered like signals.
+        "DOSSIER_REFERENCE_PREFIX": "DOS",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         # "production", "development" or unset (then: production unless Flask debug is on).

@@ -115,3 +115,75 @@ RUNG_MEANINGS = {
         "contacten, een ruimte of een klein budget."
     ),
 }
+
+
+class Channel(StrEnum):
+    """How a signal reached Bureau Wijkzaken ("ogen en oren"): the public form, or staff who
+    registered what they heard or saw."""
+
+    WEB = "web"
+    PHONE = "phone"
+    EMAIL = "email"
+    COUNTER = "counter"
+    SOCIAL = "social"
+    SCHOUW = "schouw"
+
+
+CHANNEL_LABELS = {
+    Channel.WEB: N_("Formulier op de website"),
+    Channel.PHONE: N_("Telefoon"),
+    Channel.EMAIL: N_("E-mail"),
+    Channel.COUNTER: N_("Balie"),
+    Channel.SOCIAL: N_("Sociale media"),
+    Channel.SCHOUW: N_("Schouw"),
+}
+# What staff may choose when they register a signal themselves (never the web form).
+STAFF_CHANNELS = tuple(c for c in Channel if c is not Channel.WEB)
+
+
+class SubmitterKind(StrEnum):
+    """Who brought the signal in: a resident, or an organisation or business. Kept on the
+    signal itself, so the steering figures still have it after the contact data is gone."""
+
+    RESIDENT = "resident"
+    ORGANISATION = "organisation"
+
+
+SUBMITTER_KIND_LABELS = {
+    SubmitterKind.RESIDENT: N_("Inwoner"),
+    SubmitterKind.ORGANISATION: N_("Organisatie of bedrijf"),
+}
+
+
+class GrantState(StrEnum):
+    """A grant from a wijk budget. Above the approval threshold it waits for a second person
+    (requested); only granted entries count as spent, requested ones are held back."""
+
+    REQUESTED = "requested"
+    GRANTED = "granted"
+    REFUSED = "refused"
+    WITHDRAWN = "withdrawn"
+
+
+GRANT_STATE_LABELS = {
+    GrantState.REQUESTED: N_("Aangevraagd"),
+    GrantState.GRANTED: N_("Toegekend"),
+    GrantState.REFUSED: N_("Afgewezen"),
+    GrantState.WITHDRAWN: N_("Ingetrokken"),
+}
+
+
+class LinkKind(StrEnum):
+    """How two signals belong together: related (both stay open), or one a duplicate of the
+    other (it is declined and its resident pointed to the other's public page)."""
+
+    RELATED = "related"
+    DUPLICATE = "duplicate"
+
+
+class DossierState(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+DOSSIER_STATE_LABELS = {DossierState.OPEN: N_("Open"), DossierState.CLOSED: N_("Gesloten")}

@@ -36,7 +36,7 @@ from portal.models import (
     User,
     user_wijken,
 )
-from portal.vocabulary import Kind, Status, Theme
+from portal.vocabulary import Channel, Kind, Status, SubmitterKind, Theme
 
 
 @dataclass(frozen=True)
@@ -46,10 +46,18 @@ class ReporterInput:
     phone: str | None = None
     may_contact: bool = False
     may_share_with_partners: bool = False
+    # An organisation or business: its name and optional KvK number (``name`` is then the
+    # contact person).
+    organisation_name: str | None = None
+    kvk_number: str | None = None
 
     @property
     def is_empty(self) -> bool:
-        return not (self.name or self.email or self.phone)
+        return not (self.name or self.email or self.phone or self.organisation_name)
+
+    @property
+    def submitter_kind(self) -> SubmitterKind:
+        return SubmitterKind.ORGANISATION if self.organisation_name else SubmitterKind.RESIDENT
 
 
 @dataclass(frozen=True)
@@ -67,6 +75,9 @@ class Submission:
     submission_key: str | None = None
     # An initiative's initiators allow it on the wijk page (ignored for a knelpunt).
     public_display: bool = False
+    # How it came in; staff who register a signal they heard or saw are its registrar.
+    channel: Channel = Channel.WEB
+    registrar_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -184,11 +195,22 @@ def submit_signal(session: Session, data: Submission, settings: IntakeSettings) 
         wijk=signal.wijk_code,
         owner_id=owner_id,
         location_source=placement.source.value,
+        channel=signal.channel,
+        registrar_id=data.registrar_id,
+        submitter_kind=signal.submitter_kind,
         **cover,
     )
     session.flush()
     away = session.get(User, routed.covering_for) if routed.covering_for is not None else None
-    notifications.signal_received(session, signal, token, settings.mail, covering_for=away)
+    notifications.signal_received(
+        session,
+        signal,
+        token,
+        settings.mail,
+        covering_for=away,
+        # Who registered it for their own inbox needs no mail about it.
+        notify_owner=data.registrar_id is None or data.registrar_id != owner_id,
+    )
     session.flush()
     return IntakeResult(signal, token)
 
@@ -260,6 +282,9 @@ def _new_signal(
         owner_id=owner_id,
         submission_key=data.submission_key,
         locale=data.locale,
+        channel=data.channel.value,
+        registered_by_id=data.registrar_id,
+        submitter_kind=data.reporter.submitter_kind.value,
         created_at=settings.now,
         updated_at=settings.now,
         themes=[SignalTheme(theme=t.value) for t in dict.fromkeys(data.themes)],
@@ -280,6 +305,8 @@ def _new_signal(
                 kind="created",
                 is_public=True,
                 to_status=Status.RECEIVED.value,
+                # Staff who registered it (by phone, at the counter, on a schouw).
+                author_id=data.registrar_id,
                 created_at=settings.now,
             )
         ],
@@ -292,6 +319,8 @@ def _new_signal(
             phone=r.phone or None,
             may_contact=r.may_contact,
             may_share_with_partners=r.may_share_with_partners,
+            organisation_name=r.organisation_name or None,
+            kvk_number=r.kvk_number or None,
         )
     # The promises in working days, stored with the signal (one INSERT, no second version).
     set_due_dates(session, signal, rules_from(settings.mail))

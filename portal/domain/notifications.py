@@ -124,9 +124,11 @@ def signal_received(
     ctx: MailContext,
     *,
     covering_for: User | None = None,
+    notify_owner: bool = True,
 ) -> None:
     """Confirmation to the resident (if they left an address) and a heads-up to the owner.
-    ``covering_for``: routing gave the signal to a stand-in for this absent colleague."""
+    ``covering_for``: routing gave the signal to a stand-in for this absent colleague.
+    ``notify_owner`` False: the owner registered it themselves and needs no heads-up."""
     reporter = signal.reporter
     if reporter is not None and reporter.email:
         mail = ctx.renderer.render(
@@ -140,7 +142,7 @@ def signal_received(
         _to_resident(
             session, signal, purpose="confirmation", recipient=reporter.email, mail=mail, ctx=ctx
         )
-    if signal.owner is not None:
+    if signal.owner is not None and notify_owner:
         _to_owner(
             session,
             signal,

@@ -14,8 +14,9 @@ from portal.models.casework import (
     partner_wijken,
 )
 from portal.models.dialogue import InboundMail, ReopenRequest, ReplyAddress, SatisfactionSurvey
+from portal.models.dossiers import Dossier, DossierEvent, SignalLink
 from portal.models.geo import Buurt, Wijk
-from portal.models.initiatives import LadderStep
+from portal.models.initiatives import BudgetChange, Grant, LadderStep, WijkBudget
 from portal.models.neighbourhood import SignalFollower, StaffProfile, WijkAlert, WijkNews
 from portal.models.outbox import OutboxMessage
 from portal.models.routing import GENERAL_INBOX, RoutingRule
@@ -37,10 +38,14 @@ __all__ = [
     "Attachment",
     "AuditRecord",
     "Base",
+    "BudgetChange",
     "Buurt",
     "DigestRun",
+    "Dossier",
+    "DossierEvent",
     "Escalation",
     "Functionary",
+    "Grant",
     "InboundMail",
     "LadderStep",
     "OutboxMessage",
@@ -61,6 +66,7 @@ __all__ = [
     "SignalAccess",
     "SignalEvent",
     "SignalFollower",
+    "SignalLink",
     "SignalTheme",
     "StaffProfile",
     "StandardText",
@@ -68,6 +74,7 @@ __all__ = [
     "User",
     "Wijk",
     "WijkAlert",
+    "WijkBudget",
     "WijkNews",
     "partner_wijken",
     "user_wijken",

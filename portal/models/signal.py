@@ -4,6 +4,7 @@ timeline. Personal data lives only in Reporter, so it can be anonymised in one p
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,7 +12,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.models.base import Base, utcnow
 from portal.models.geo import Buurt, Wijk
 from portal.models.user import User
-from portal.vocabulary import Theme
+from portal.vocabulary import Channel, SubmitterKind, Theme
+
+if TYPE_CHECKING:
+    from portal.models.dossiers import Dossier
 
 THEME_ORDER = tuple(t.value for t in Theme)
 
@@ -46,6 +50,23 @@ class Signal(Base):
     # ladder_steps. None: not placed yet (and always for a knelpunt).
     participation_rung: Mapped[str | None] = mapped_column(String(30))
 
+    # How it came in (vocabulary.Channel) and, when staff registered it, who did.
+    channel: Mapped[str] = mapped_column(
+        String(20), default=Channel.WEB.value, server_default=Channel.WEB.value
+    )
+    registered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # A resident or an organisation (vocabulary.SubmitterKind): here, not in Reporter, so the
+    # steering figures keep it after the contact data is anonymised.
+    submitter_kind: Mapped[str] = mapped_column(
+        String(20),
+        default=SubmitterKind.RESIDENT.value,
+        server_default=SubmitterKind.RESIDENT.value,
+    )
+    # The dossier that groups it with others (at most one).
+    dossier_id: Mapped[int | None] = mapped_column(
+        ForeignKey("dossiers.id", ondelete="SET NULL"), index=True
+    )
+
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # "Vinger aan de pols": the day the owner wants to look at this signal again, and why.
     follow_up_on: Mapped[date | None] = mapped_column(index=True)
@@ -72,7 +93,9 @@ class Signal(Base):
 
     wijk: Mapped[Wijk | None] = relationship()
     buurt: Mapped[Buurt | None] = relationship()
-    owner: Mapped[User | None] = relationship()
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
+    registered_by: Mapped[User | None] = relationship(foreign_keys=[registered_by_id])
+    dossier: Mapped[Dossier | None] = relationship(back_populates="signals")
     themes: Mapped[list[SignalTheme]] = relationship(
         cascade="all, delete-orphan", order_by="SignalTheme.theme"
     )
@@ -140,6 +163,10 @@ class Reporter(Base):
     phone: Mapped[str | None] = mapped_column(String(40))
     may_contact: Mapped[bool] = mapped_column(default=False)
     may_share_with_partners: Mapped[bool] = mapped_column(default=False)
+    # When an organisation or business submitted it: its name and (optionally) its KvK
+    # number; ``name`` is then the contact person.
+    organisation_name: Mapped[str | None] = mapped_column(String(200))
+    kvk_number: Mapped[str | None] = mapped_column(String(8))
     signal: Mapped[Signal] = relationship(back_populates="reporter")
 
 

@@ -1,0 +1,2 @@
+"""Coordination of loose ends into one approach: links between signals (related, duplicate)
+in ``links``, dossiers that group signals in ``dossiers``."""
