@@ -7,11 +7,13 @@ bp = Blueprint("public", __name__)
 
 from portal.public import (  # noqa: E402, F401 - register routes
     answer_views,
+    duplicate_views,
     follow_views,
     nearby_views,
     news_views,
     place_views,
     status_views,
+    support_views,
     views,
     wijk_views,
 )
