@@ -11,13 +11,11 @@ from __future__ import annotations
 import re
 import threading
 from datetime import date, datetime
-from functools import cache
 
 from babel.dates import format_date, format_datetime
-from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from portal import vocabulary
+from portal import catalogue, vocabulary
 from portal.domain.mail import RenderedMail
 from portal.paths import resource_dir
 
@@ -59,7 +57,7 @@ def _make_environment(locale: str) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    translations = _translations(locale)
+    translations = catalogue.translations(locale)
     env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(
         kind_names=vocabulary.KIND_NAMES,
@@ -78,11 +76,6 @@ def _make_environment(locale: str) -> Environment:
         translations.gettext(names[code]) for code in codes if code in names
     )
     return env
-
-
-@cache
-def _translations(locale: str) -> Translations:
-    return Translations.load(str(resource_dir("translations")), [locale], domain="messages")
 
 
 def _format(value: datetime, locale: str) -> str:

@@ -23,7 +23,8 @@ from sqlalchemy import select
 
 from portal.models import Signal
 from portal.seeding import DEMO_PASSWORD
-from tests.factories import ADMIN, ANNA, db_session, make_signal
+from tests import layout_screens_coordination as coordination
+from tests.factories import ADMIN, ANNA, SANNE, db_session, make_signal
 from tests.fixtures.browser import assert_accessible
 from tests.test_browser_resident import DESCRIPTION, EMAIL, fill_report, make_photo, submit
 
@@ -171,6 +172,22 @@ SCREENS = [
     Screen("inbox-map", staff_page("/backoffice/kaart?scope=all", ANNA)),
     Screen("news", staff_page("/backoffice/wijknieuws", ANNA)),
     Screen("profile", staff_page("/backoffice/profiel", ANNA)),
+    Screen("budgets", coordination.budgets),
+    Screen("budget", coordination.wijk_budget),
+    Screen("budget-grant", coordination.grant),
+    Screen("initiative-grants", coordination.initiative_grants),
+    Screen("initiative-support-status", coordination.support_status),
+    Screen("dossiers", coordination.dossier_list),
+    Screen("dossier", coordination.dossier_page),
+    Screen("dossier-new", staff_page("/backoffice/dossiers/nieuw", ANNA)),
+    Screen("signal-duplicate", coordination.duplicate_signal),
+    Screen("duplicate-status", coordination.duplicate_status),
+    Screen("intake", staff_page("/backoffice/registreren", ANNA)),
+    Screen("schouw-start", staff_page("/backoffice/schouw", SANNE)),
+    Screen("schouw", coordination.schouw_running),
+    Screen("report-organisation-errors", coordination.report_as_organisation_with_errors),
+    Screen("signal-organisation", coordination.organisation_signal_page),
+    Screen("inbox-organisations", coordination.inbox_of_organisations),
 ]
 
 

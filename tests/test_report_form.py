@@ -635,6 +635,14 @@ def test_four_photos_are_refused_before_any_is_read_and_none_is_kept(app, client
     assert signal_count(app) == 0
 
 
+def test_a_limit_of_one_photo_is_said_in_the_singular(app_config):
+    app = create_app({**app_config, "MAX_PHOTOS": 1})
+    two = [(make_image("JPEG", (40 + i, 30)), f"foto{i}.jpg") for i in range(2)]
+    response = post_report(app.test_client(), valid_form(), photos=two)
+    page = assert_error(response, "photos", "maximaal 1 foto meesturen")
+    assert "1 foto's" not in page
+
+
 def test_kept_photos_and_too_many_new_ones_keep_only_the_kept(app, client):
     sent = valid_form(kind=None)
     two = [(make_image("JPEG", (40 + i, 30)), f"foto{i}.jpg") for i in range(2)]

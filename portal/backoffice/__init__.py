@@ -28,6 +28,7 @@ from portal.backoffice import (  # noqa: E402, F401 - registers routes
     news,
     password_page,
     profile,
+    schouw,
     signal_access,
     signal_deadlines,
     signal_dialogue,

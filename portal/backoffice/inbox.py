@@ -1,12 +1,21 @@
-"""The inbox: 'Mijn signalen' and 'Alle signalen', with filters that live in the URL."""
+"""The inbox: 'Mijn signalen' and 'Alle signalen', with filters that live in the URL.
+
+Also how a signal came in, in words, for the signal page's summary
+(templates/backoffice/signal/_submitter.html): the same words as the inbox's filters
+"Binnengekomen via" and "Ingediend door"."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.backoffice import bp
@@ -24,7 +33,16 @@ from portal.domain.inbox import (
     search_signals,
 )
 from portal.extensions import db
-from portal.vocabulary import Kind, Status, Theme
+from portal.models import Signal
+from portal.vocabulary import (
+    CHANNEL_LABELS,
+    SUBMITTER_KIND_LABELS,
+    Channel,
+    Kind,
+    Status,
+    SubmitterKind,
+    Theme,
+)
 
 DETAIL_ENDPOINT = "backoffice.signal_detail"
 
@@ -59,6 +77,7 @@ def inbox():  # type: ignore[no-untyped-def]
         sorts=SORTS,
         none_value=NONE,
         deadline_filters=DEADLINE_FILTERS,
+        organisation=SubmitterKind.ORGANISATION.value,
         inbox_url=lambda **changes: url_for("backoffice.inbox", **flt.to_args(**changes)),
         only_deadline=_only_deadline,
         signal_url=_signal_url,
@@ -86,3 +105,40 @@ def current_deadlines() -> Deadlines:
         ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]),
         targets=load_targets(db.session, rules),
     )
+
+
+@dataclass(frozen=True)
+class SubmitterPart:
+    """How a signal came in and who sent it, in the page's language."""
+
+    channel: str  # "Binnengekomen via"
+    registrar: str | None  # "Geregistreerd door": the staff member who registered it
+    submitter: str  # "Ingediend door": Inwoner / Organisatie of bedrijf
+    # The organisation's own details (not a resident's personal data: every colleague who
+    # may open the signal sees them; its contact person stays with the contact details).
+    organisation_name: str | None
+    kvk_number: str | None
+
+
+def submitter_part(signal: Signal) -> SubmitterPart:
+    reporter = signal.reporter
+    return SubmitterPart(
+        channel=_label(CHANNEL_LABELS, Channel, signal.channel),
+        registrar=signal.registered_by.name if signal.registered_by else None,
+        submitter=_label(SUBMITTER_KIND_LABELS, SubmitterKind, signal.submitter_kind),
+        organisation_name=reporter.organisation_name if reporter else None,
+        kvk_number=reporter.kvk_number if reporter else None,
+    )
+
+
+def _label(labels: Mapping[Any, str], kind: type[StrEnum], value: str) -> str:
+    try:
+        return _(labels[kind(value)])
+    except (KeyError, ValueError):
+        return value  # a code from a later version: shown as it is
+
+
+@bp.context_processor
+def _submitter_globals() -> dict[str, object]:
+    # A function, not its result: nothing is read on pages that do not use it.
+    return {"submitter_part": submitter_part}

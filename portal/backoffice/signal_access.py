@@ -26,7 +26,7 @@ from portal.backoffice.signal_flow import (
     stale,
 )
 from portal.backoffice.signal_forms import VersionedForm
-from portal.backoffice.signal_page import actor
+from portal.backoffice.signal_page import actor, page_part
 from portal.domain import permissions, sensitive, visibility
 from portal.domain.casework import Actor, CaseworkError, StaleSignal
 from portal.domain.ids import parse_id
@@ -61,6 +61,7 @@ class AccessPart:
     let_in_form: ColleagueForm
 
 
+@page_part
 def page_context(signal: Signal) -> dict[str, Any]:
     user = current_user
     manage = permissions.can_work(user) and sensitive.may_manage(user, signal)

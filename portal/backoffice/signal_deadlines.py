@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import current_app
 
+from portal.backoffice.signal_page import page_part
 from portal.domain import deadlines
 from portal.domain.deadlines import DeadlineRules
 from portal.domain.working_days import local_date
@@ -65,6 +66,7 @@ def deadline_info(signal: Signal, *, now: datetime | None = None) -> DeadlineInf
     )
 
 
+@page_part
 def page_context(signal: Signal) -> dict[str, Any]:
     info = deadline_info(signal)
     return {"deadline_info": info, "signal_is_open": info.is_open}

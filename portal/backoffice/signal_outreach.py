@@ -31,6 +31,7 @@ from portal.backoffice.outreach_forms import (
     set_share_choices,
 )
 from portal.backoffice.signal_forms import VersionedForm
+from portal.backoffice.signal_page import page_part
 from portal.domain import escalations, functionaries, partners
 from portal.domain.casework import CaseworkError
 from portal.domain.reply_links import has_contact, may_share_contact
@@ -119,6 +120,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+@page_part
 def page_context(signal: Signal) -> dict[str, Any]:
     now = _now()
     today = local_date(now)

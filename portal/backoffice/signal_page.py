@@ -6,6 +6,7 @@ errors, a preview or the fresh state after a colleague's change)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -16,7 +17,6 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from portal.backoffice import signal_access, signal_deadlines, signal_outreach
 from portal.backoffice.signal_forms import (
     FollowUpForm,
     NoteForm,
@@ -61,6 +61,18 @@ FOLLOWER_PURPOSES = ("follow_",)
 OWNER_ROLES = (Role.ACCOUNTMANAGER, Role.ADMIN)
 # Timeline steps that moved the signal (their before/after is in the audit record).
 MOVES = ("reassigned", "taken_over")
+
+# The parts of the page that bring their own context register here when their module loads
+# (page_part); this module never imports them, so any of them may import it (or signal_flow)
+# first without an import cycle.
+PAGE_PARTS: list[Callable[[Signal], dict[str, Any]]] = []
+
+
+def page_part(
+    function: Callable[[Signal], dict[str, Any]],
+) -> Callable[[Signal], dict[str, Any]]:
+    PAGE_PARTS.append(function)
+    return function
 
 
 def actor() -> Actor:
@@ -167,11 +179,10 @@ def render(
         "resident_mailed": resident_mailed(signal),
         "location_sources": _location_sources(),
         **_dialogue(signal, show_contact),
-        # The page's parts, each with its own module (templates/backoffice/signal/).
-        **signal_deadlines.page_context(signal),
-        **signal_outreach.page_context(signal),
-        **signal_access.page_context(signal),
     }
+    # The page's parts, each with its own module (templates/backoffice/signal/).
+    for part in PAGE_PARTS:
+        context.update(part(signal))
     if can_work:
         context.update(_action_choices(signal))
     response = render_template("backoffice/signal.html", **context)

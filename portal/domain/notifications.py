@@ -3,6 +3,7 @@ this module only decides and queues (in the caller's transaction)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -191,6 +192,38 @@ def public_update(
         signal,
         purpose=f"public_{event.kind}",
         recipient=reporter.email,
+        mail=mail,
+        ctx=ctx,
+    )
+
+
+def dossier_update(
+    session: Session,
+    recipient: str,
+    updates: Sequence[tuple[Signal, SignalEvent]],
+    ctx: MailContext,
+) -> OutboxMessage:
+    """A public update of a dossier to one address: ONE mail naming each of its signals in
+    the dossier (the same person may have reported two), each with a fresh status link. In
+    the language of their newest signal; an answer by mail lands on the oldest one."""
+    ordered = sorted(updates, key=lambda update: update[0].id)
+    newest = ordered[-1][0]
+    items = [
+        {"signal": signal, "status_url": ctx.links.status(issue_status_token(session, signal))}
+        for signal, _event in ordered
+    ]
+    mail = ctx.renderer.render(
+        "dossier_update",
+        newest.locale,
+        items=items,
+        event=ordered[0][1],
+        reporter_name=newest.reporter.name if newest.reporter else None,
+    )
+    return _to_resident(
+        session,
+        ordered[0][0],
+        purpose="public_dossier_update",
+        recipient=recipient,
         mail=mail,
         ctx=ctx,
     )

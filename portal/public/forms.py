@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -16,6 +17,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
+from wtforms.fields.core import Label
 from wtforms.validators import (
     DataRequired,
     Email,
@@ -27,13 +29,30 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal.domain import organisations
 from portal.domain.geography import normalise_postcode
 from portal.public.form_base import PortalForm
-from portal.vocabulary import KIND_LABELS, THEME_LABELS, Kind, Theme
+from portal.vocabulary import KIND_LABELS, N_, THEME_LABELS, Kind, SubmitterKind, Theme
 
 TITLE_MAX = 120
 DESCRIPTION_MIN = 10
 DESCRIPTION_MAX = 5000
+
+
+# "Meldt u als inwoner of namens een organisatie?" (the macro translates option labels and hints).
+SUBMITTER_CHOICES = {
+    SubmitterKind.RESIDENT: N_("Ik meld als inwoner"),
+    SubmitterKind.ORGANISATION: N_("Ik meld namens een organisatie of bedrijf"),
+}
+SUBMITTER_HINTS = {
+    SubmitterKind.ORGANISATION.value: N_(
+        "Bijvoorbeeld een winkel, school, vereniging, stichting of woningcorporatie."
+    ),
+}
+CONTACT_NAME_LABELS = {
+    SubmitterKind.RESIDENT: _l("Naam"),
+    SubmitterKind.ORGANISATION: _l("Naam van de contactpersoon"),
+}
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -46,6 +65,8 @@ def _strip(value: str | None) -> str | None:
 
 
 class ReportForm(PortalForm):
+    submitter_hints = SUBMITTER_HINTS  # for the template's radio group
+
     kind = RadioField(
         _l("Wat wilt u doorgeven?"),
         choices=[SelectChoice(k.value, KIND_LABELS[k]) for k in Kind],
@@ -95,7 +116,21 @@ class ReportForm(PortalForm):
     lat = HiddenField()
     lon = HiddenField()
     photos = MultipleFileField(_l("Foto's (niet verplicht)"))
-    name = StringField(_l("Naam"), filters=[_strip], validators=[Optional(), Length(max=200)])
+    # Absent (an older page, a script) counts as a resident: most reports come from residents.
+    submitter = RadioField(
+        _l("Meldt u als inwoner of namens een organisatie?"),
+        choices=[SelectChoice(k.value, label) for k, label in SUBMITTER_CHOICES.items()],
+        default=SubmitterKind.RESIDENT.value,
+        validate_choice=False,
+    )
+    organisation_name = StringField(_l("Naam van de organisatie of het bedrijf"), filters=[_strip])
+    kvk_number = StringField(_l("KvK-nummer (niet verplicht)"), filters=[_strip])
+    # For an organisation: its contact person (the label says so, see __init__).
+    name = StringField(
+        CONTACT_NAME_LABELS[SubmitterKind.RESIDENT],
+        filters=[_strip],
+        validators=[Optional(), Length(max=200)],
+    )
     email = StringField(
         _l("E-mailadres"),
         filters=[_strip],
@@ -135,6 +170,41 @@ class ReportForm(PortalForm):
     # Honeypot: hidden from people, filled in by bots.
     website = StringField(_l("Laat dit veld leeg"))
     submission_key = HiddenField()
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.name.label = Label(self.name.id, CONTACT_NAME_LABELS[self.submitter_kind()])
+
+    def submitter_kind(self) -> SubmitterKind:
+        """What the radio says; anything but 'organisation' counts as a resident."""
+        if self.submitter.data == SubmitterKind.ORGANISATION.value:
+            return SubmitterKind.ORGANISATION
+        return SubmitterKind.RESIDENT
+
+    def organisation(self) -> organisations.OrganisationCheck:
+        """The organisation part, checked by the domain's rules (the same as staff intake)."""
+        return organisations.check_organisation(
+            self.submitter_kind() is SubmitterKind.ORGANISATION,
+            self.organisation_name.data,
+            self.kvk_number.data,
+        )
+
+    def _organisation_problem(self, *problems: organisations.Problem) -> None:
+        found = [p for p in self.organisation().problems if p in problems]
+        if found:
+            message = organisations.PROBLEM_MESSAGES[found[0]]
+            raise ValidationError(_(message, max=organisations.NAME_MAX))
+
+    def validate_submitter(self, field: RadioField) -> None:
+        self._organisation_problem(organisations.Problem.NOT_ON_BEHALF)
+
+    def validate_organisation_name(self, field: StringField) -> None:
+        self._organisation_problem(
+            organisations.Problem.NAME_MISSING, organisations.Problem.NAME_TOO_LONG
+        )
+
+    def validate_kvk_number(self, field: StringField) -> None:
+        self._organisation_problem(organisations.Problem.KVK_INVALID)
 
     def validate_postcode(self, field: StringField) -> None:
         if field.data:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from flask import Response, abort, current_app, request, send_file
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import select
 from werkzeug.utils import secure_filename
 
@@ -63,19 +64,23 @@ def collect_photos(
         ]
         if batch.too_many:
             errors.append(
-                _(
-                    "U kunt maximaal %(max)d foto's meesturen. Kies minder foto's en verstuur "
+                ngettext(
+                    "U kunt maximaal %(num)d foto meesturen. Kies minder foto's en verstuur "
                     "het formulier opnieuw.",
-                    max=limit,
+                    "U kunt maximaal %(num)d foto's meesturen. Kies minder foto's en verstuur "
+                    "het formulier opnieuw.",
+                    limit,
                 )
             )
             return kept, errors
     if len(kept) > limit:
         errors.append(
-            _(
-                "U kunt maximaal %(max)d foto's meesturen. Haal het vinkje weg bij de foto's "
+            ngettext(
+                "U kunt maximaal %(num)d foto meesturen. Haal het vinkje weg bij de foto's "
                 "die u niet wilt meesturen.",
-                max=limit,
+                "U kunt maximaal %(num)d foto's meesturen. Haal het vinkje weg bij de foto's "
+                "die u niet wilt meesturen.",
+                limit,
             )
         )
     return kept, errors

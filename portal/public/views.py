@@ -20,7 +20,6 @@ from sqlalchemy.exc import IntegrityError
 from portal.domain import intake, status_lookup
 from portal.domain.geography import normalise_postcode
 from portal.domain.nearby import PUBLIC_STATUS_LABELS
-from portal.domain.routing import LocationInput
 from portal.extensions import db, limiter
 from portal.models import Signal, Wijk
 from portal.public import bp
@@ -36,7 +35,7 @@ from portal.public.services import (
     wijken_with_buurten,
 )
 from portal.public.status_forms import StatusLookupForm
-from portal.vocabulary import Kind, Theme
+from portal.public.submission import submission_from
 
 SUBMITTED = "submitted"
 # The one-time keys of the forms this browser was given (the newest few).
@@ -191,31 +190,10 @@ def _address_point(form: ReportForm) -> tuple[float, float] | None:
 
 
 def _submission(form: ReportForm, kept: list[KeptPhoto]) -> intake.Submission:
-    pin = form.pin()
-    return intake.Submission(
-        kind=Kind(form.kind.data),
-        themes=[Theme(t) for t in form.themes.data if t in set(Theme)],
-        title=form.title.data or "",
-        description=form.description.data,
-        location=LocationInput(
-            lon=pin[0] if pin else None,
-            lat=pin[1] if pin else None,
-            buurt_code=form.buurt.data or None,
-            wijk_code=form.wijk.data or None,
-            postcode=normalise_postcode(form.postcode.data or ""),
-        ),
-        street=form.street.data or None,
-        house_number=form.house_number.data or None,
-        photos=[k.stored for k in kept],
-        reporter=intake.ReporterInput(
-            name=form.name.data or None,
-            email=(form.email.data or "").lower() or None,
-            phone=form.phone.data or None,
-            may_contact=form.may_contact.data,
-            may_share_with_partners=form.may_share_with_partners.data,
-        ),
+    return submission_from(
+        form,
+        kept,
         locale=session.get("lang", current_app.config["BABEL_DEFAULT_LOCALE"]),
-        submission_key=form.submission_key.data,
         public_display=form.public_display.data,
     )
 

@@ -16,15 +16,20 @@ Definitions used here:
   rules in ``portal/domain/deadlines.py``); **overdue** (older links) is any of them late.
   The caller passes the moment and the targets in (:class:`Deadlines`), so the domain never
   reads the clock.
+* **Ingediend door** - a resident or an organisation (``Signal.submitter_kind``); **binnengekomen
+  via** - the channel (the web form, or staff who registered it: phone, email, counter, social
+  media, schouw). The search also finds an organisation by its name or KvK number.
 
 Performance (measured in ``bench/``): one grouped query gives the count per status (the total
 is derived from it), one the count per deadline filter, one query gives the page of rows with
-owner, wijk and buurt joined in, one more loads the themes of those rows, one more which of
-them wait for a reopen decision. 'Mine' first reads the user's wijk codes, sorting by wijk
-first reads the wijken's order: at most seven statements, whatever the page size.
+owner, wijk, buurt and the organisation's name joined in, one more loads the themes of those
+rows, one more which of them wait for a reopen decision. 'Mine' first reads the user's wijk
+codes, sorting by wijk first reads the wijken's order: at most seven statements, whatever the
+page size.
 
 Modules: ``filter`` (the query string), ``deadlines`` (lateness as SQL and per row),
-``search`` (the queries and the page), ``options`` (what the filter form offers).
+``search`` (the queries and the page), ``text_search`` (the words typed in "Zoeken"),
+``options`` (what the filter form offers).
 """
 
 from portal.domain.inbox.deadlines import Deadlines, subtract_working_days

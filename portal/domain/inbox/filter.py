@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from portal.domain.ids import parse_id
-from portal.vocabulary import Kind, Status, Theme
+from portal.vocabulary import Channel, Kind, Status, SubmitterKind, Theme
 
 SCOPES = ("mine", "all")
 SORTS = ("newest", "oldest", "status", "wijk")
@@ -28,6 +28,8 @@ _BUURT_CODE = re.compile(r"BU\d{8}")
 _TRUE_WORDS = frozenset({"1", "on", "true", "yes", "ja"})
 _KINDS = frozenset(k.value for k in Kind)
 _THEMES = frozenset(t.value for t in Theme)
+_SUBMITTER_KINDS = frozenset(k.value for k in SubmitterKind)
+_CHANNELS = frozenset(c.value for c in Channel)
 STATUS_ORDER = {status.value: position for position, status in enumerate(Status)}
 
 
@@ -42,6 +44,8 @@ class InboxFilter:
     wijk: str | None = None  # a CBS wijk code, or NONE for "no wijk known"
     buurt: str | None = None
     owner: int | str | None = None  # a user id, or NONE for "not assigned"
+    submitter: str | None = None  # "Ingediend door": a SubmitterKind (resident, organisation)
+    channel: str | None = None  # "Binnengekomen via": a Channel (web, phone, ..., schouw)
     # Older links: late in any way (response, handling, or the follow-up day has passed).
     overdue: bool = False
     open_question: bool = False
@@ -76,6 +80,8 @@ class InboxFilter:
         theme = get("theme")
         wijk = get("wijk").upper()
         buurt = get("buurt").upper()
+        submitter = get("submitter").lower()
+        channel = get("channel").lower()
         return cls(
             scope=scope if scope in SCOPES else default_scope,
             status=status if status in STATUS_GROUPS or status in STATUS_ORDER else None,
@@ -84,6 +90,8 @@ class InboxFilter:
             wijk=wijk if _WIJK_CODE.fullmatch(wijk) else (NONE if wijk == "NONE" else None),
             buurt=buurt if _BUURT_CODE.fullmatch(buurt) else None,
             owner=_parse_owner(get("owner")),
+            submitter=submitter if submitter in _SUBMITTER_KINDS else None,
+            channel=channel if channel in _CHANNELS else None,
             overdue=ticked("overdue"),
             open_question=ticked("open_question"),
             reopen_requested=ticked("reopen_requested"),

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.models import Buurt, Role, User, Wijk
+from portal.vocabulary import CHANNEL_LABELS, SUBMITTER_KIND_LABELS
+
+# (value, label to translate) - fixed lists from the vocabulary, no query.
+SUBMITTER_KIND_CHOICES = [(kind.value, label) for kind, label in SUBMITTER_KIND_LABELS.items()]
+CHANNEL_CHOICES = [(channel.value, label) for channel, label in CHANNEL_LABELS.items()]
 
 
 @dataclass(frozen=True)
@@ -15,6 +20,11 @@ class FilterOptions:
     wijken: list[tuple[str, str]]  # (code, name)
     buurten: list[tuple[str, list[tuple[str, str]]]]  # (wijk name, [(buurt code, name)])
     owners: list[tuple[int, str, bool]]  # (id, name, active)
+    # "Ingediend door" and "Binnengekomen via": (value, label); the template translates.
+    submitter_kinds: list[tuple[str, str]] = field(
+        default_factory=lambda: list(SUBMITTER_KIND_CHOICES)
+    )
+    channels: list[tuple[str, str]] = field(default_factory=lambda: list(CHANNEL_CHOICES))
 
 
 def filter_options(session: Session) -> FilterOptions:
