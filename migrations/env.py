@@ -14,8 +14,29 @@ target_metadata = Base.metadata
 def run_migrations() -> None:
     engine = make_engine(config.get_main_option("sqlalchemy.url"))
     with engine.connect() as conn:
-        _run(conn)
+        if conn.dialect.name == "sqlite":
+            _run_without_foreign_keys(conn)
+        else:
+            _run(conn)
     engine.dispose()
+
+
+def _run_without_foreign_keys(connection) -> None:  # type: ignore[no-untyped-def]
+    # A batch migration rebuilds a SQLite table (copy, DROP, rename). With foreign keys on,
+    # that DROP first deletes every row and cascades into the child tables: a signal's
+    # timeline, reporter and photos would be gone. SQLite only takes this pragma outside a
+    # transaction; the check afterwards refuses a migration that left a dangling reference.
+    connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    connection.commit()
+    try:
+        _run(connection)
+        dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+        if dangling:
+            raise RuntimeError(f"The migration left rows without their parent: {dangling[:5]}")
+    finally:
+        connection.rollback()
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.commit()
 
 
 def _run(connection) -> None:  # type: ignore[no-untyped-def]

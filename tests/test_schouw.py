@@ -277,6 +277,24 @@ def test_a_double_tap_saves_one_signal(app: Flask):
         assert len(dossier.signals) == 1
 
 
+def test_a_first_entry_sent_again_after_a_lost_answer_keeps_the_one_dossier(app: Flask):
+    # A bad connection: the first entry was saved, but the answer (with the schouw's new
+    # state in the session cookie) never arrived, so the tap again carries the old state.
+    sanne = login(app.test_client(), SANNE)
+    start(sanne)
+    hidden = hidden_values(sanne)
+    with sanne.session_transaction() as state:
+        before = dict(state["schouw"])
+    first = save(sanne, entry(), hidden=hidden)
+    with sanne.session_transaction() as state:
+        state["schouw"] = before
+    assert save(sanne, entry(), hidden=hidden) == first
+    save(sanne, entry(description="Afval naast de containers aan de Sint Vitusstraat."))
+    with db_session(app) as session:
+        [dossier] = session.scalars(select(Dossier)).all()
+        assert len(dossier.signals) == 2
+
+
 def test_each_entry_starts_empty_but_in_the_schouw_buurt(app: Flask):
     sanne = login(app.test_client(), SANNE)
     start(sanne)

@@ -152,6 +152,11 @@ def test_staff_intake_produces_the_same_signal_as_the_public_form(app: Flask, sm
         assert audit.action == "signal.created"
         assert audit.details["channel"] == "phone"
         assert audit.details["registrar_id"] == user_id(app, SANNE)
+        assert audit.actor_id == user_id(app, SANNE)
+        public_audit = session.scalars(
+            select(AuditRecord).where(AuditRecord.signal_id == public.id)
+        ).one()
+        assert public_audit.actor_id is None
 
     # Both residents get the same confirmation, the owner a heads-up about each.
     smtp.wait_for(4)

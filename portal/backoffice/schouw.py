@@ -201,7 +201,7 @@ def _record(running: Schouw, data: intake_ops.Submission) -> tuple[Schouw, str]:
         if earlier is None:
             raise
         db.session.commit()
-        return running.with_signal(earlier.signal.id), earlier.signal.reference
+        return schouw_ops.repeated(running, earlier.signal), earlier.signal.reference
 
 
 def _submission(form: SchouwEntryForm, kept: list[KeptPhoto]) -> intake_ops.Submission:

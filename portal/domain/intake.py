@@ -190,6 +190,8 @@ def submit_signal(session: Session, data: Submission, settings: IntakeSettings) 
     audit.record(
         session,
         "signal.created",
+        # Staff who registered it are its actor (a resident on the form is nobody's account).
+        actor_id=data.registrar_id,
         signal_id=signal.id,
         reference=signal.reference,
         wijk=signal.wijk_code,

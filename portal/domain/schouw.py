@@ -151,9 +151,10 @@ def record_entry(
     the schouw and its dossier: nothing is added twice."""
     data = replace(submission, channel=Channel.SCHOUW, registrar_id=schouw.user_id)
     result = submit_signal(session, data, settings)
-    dossier = _dossier(session, schouw)
     if result.duplicate:
-        return Recorded(schouw.with_signal(result.signal.id), result, dossier)
+        again = repeated(schouw, result.signal)
+        return Recorded(again, result, _dossier(session, again))
+    dossier = _dossier(session, schouw)
     actor = Actor(user_id=schouw.user_id, now=settings.now)
     if schouw.dossier_title and dossier is None:
         dossier = dossiers.create_dossier(
@@ -170,6 +171,14 @@ def record_entry(
         dossiers.add_signal(session, dossier, result.signal, actor=actor)
     updated = replace(schouw, dossier_id=dossier.id if dossier is not None else None)
     return Recorded(updated.with_signal(result.signal.id), result, dossier, dossier_closed=closed)
+
+
+def repeated(schouw: Schouw, signal: Signal) -> Schouw:
+    """The schouw after an entry that was stored before (a tap again after a lost answer,
+    whose state may predate that entry): it takes the dossier the entry went into, so the
+    next entry does not start a second one."""
+    dossier_id = signal.dossier_id if signal.dossier_id is not None else schouw.dossier_id
+    return replace(schouw, dossier_id=dossier_id).with_signal(signal.id)
 
 
 def _dossier_owner(session: Session, schouw: Schouw) -> int:

@@ -80,6 +80,11 @@ class SignalLink(Base):
     other_id: Mapped[int] = mapped_column(ForeignKey("signals.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str | None] = mapped_column(Text)
+    # DUPLICATE: the step that declined it as one. The relation holds while that is the
+    # duplicate's newest status step (a reopen ends it, a later decline does not restore it).
+    decline_event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("signal_events.id", ondelete="SET NULL")
+    )
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -7,8 +7,8 @@ When the duplicate relation holds: from the decline that marked the signal as a 
 until its next status change. Staff reopen a duplicate when it deserves its own handling after
 all; declined later for another reason, it must not tell the resident again that someone
 else reported the same. So the resident sees the pointer only while the signal's newest
-status step is the decline ``links.mark_duplicate`` made: that step's id is kept in the
-audit record of the marking (the link itself stays, so staff see the history, until they
+status step is the decline ``links.mark_duplicate`` made: that step's id is kept on the link
+(``SignalLink.decline_event_id``; the link itself stays, so staff see the history, until they
 remove it). The order of the steps decides, not their time: steps made in the same second
 (or with a clock set back) cannot mislead it."""
 
@@ -21,15 +21,14 @@ from sqlalchemy.orm import Session
 
 from portal.domain.nearby import PublicSignal, public_view
 from portal.domain.visibility import is_public
-from portal.models import AuditRecord, Signal, SignalEvent, SignalFollower, SignalLink
+from portal.models import Signal, SignalEvent, SignalFollower, SignalLink
 from portal.vocabulary import CLOSED_STATUSES, LinkKind, Status
 
 RELATED = LinkKind.RELATED.value
 DUPLICATE = LinkKind.DUPLICATE.value
 CLOSED = {s.value for s in CLOSED_STATUSES}
-# Written by ``links.mark_duplicate``: the audit action, and its detail naming the decline.
+# Written by ``links.mark_duplicate``.
 MARKED_DUPLICATE = "signal.marked_duplicate"
-DECLINE_STEP = "status_event_id"
 
 
 def _duplicate_link(session: Session, signal: Signal) -> SignalLink | None:
@@ -48,17 +47,17 @@ def original_of(session: Session, signal: Signal) -> Signal | None:
 def still_repeats(session: Session, duplicate_id: int) -> bool:
     """Whether the newest status step of the signal is the decline that marked it as a
     duplicate (see the module's docstring). False when it was never marked."""
-    marked = session.scalars(
-        select(AuditRecord.details)
-        .where(AuditRecord.signal_id == duplicate_id, AuditRecord.action == MARKED_DUPLICATE)
-        .order_by(AuditRecord.id.desc())
+    declined = session.scalars(
+        select(SignalLink.decline_event_id).where(
+            SignalLink.signal_id == duplicate_id, SignalLink.kind == DUPLICATE
+        )
     ).first()
     newest = session.scalar(
         select(func.max(SignalEvent.id)).where(
             SignalEvent.signal_id == duplicate_id, SignalEvent.kind == "status_changed"
         )
     )
-    return marked is not None and newest is not None and marked.get(DECLINE_STEP) == newest
+    return declined is not None and declined == newest
 
 
 # --- the signal page ------------------------------------------------------------------------

@@ -33,7 +33,6 @@ from portal.domain import audit, casework, workflow
 from portal.domain.casework import Actor, CaseworkError, add_event, check_version
 from portal.domain.dossiers.link_views import (
     CLOSED,
-    DECLINE_STEP,
     DUPLICATE,
     MARKED_DUPLICATE,
     RELATED,
@@ -288,16 +287,15 @@ def mark_duplicate(
     if replaced is not None:
         session.delete(replaced)
         session.flush()  # the pair's row goes before the new one (one link per pair)
-    session.add(
-        SignalLink(
-            signal_id=duplicate.id,
-            other_id=original.id,
-            kind=DUPLICATE,
-            reason=(message or "").strip() or None,
-            created_by_id=actor.user_id,
-            created_at=actor.now,
-        )
+    link = SignalLink(
+        signal_id=duplicate.id,
+        other_id=original.id,
+        kind=DUPLICATE,
+        reason=(message or "").strip() or None,
+        created_by_id=actor.user_id,
+        created_at=actor.now,
     )
+    session.add(link)
     event = casework.change_status(
         session,
         duplicate,
@@ -307,6 +305,8 @@ def mark_duplicate(
         actor=actor,
         mail=mail,
     )
+    session.flush()  # the decline step's id
+    link.decline_event_id = event.id
     add_event(
         session,
         original,
@@ -322,8 +322,7 @@ def mark_duplicate(
         signal_id=duplicate.id,
         original_id=original.id,
         replaced_related=replaced is not None,
-        # The relation holds until the next status step (link_views.still_repeats).
-        **{DECLINE_STEP: event.id},
+        status_event_id=event.id,
     )
     audit.record(
         session,
