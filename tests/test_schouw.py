@@ -160,6 +160,7 @@ def test_three_entries_go_into_one_new_dossier_in_one_go(app: Flask, smtp: SMTPS
     summary = finish(sanne)
     assert "Schouw in Sint Vitusbuurt afgerond" in summary
     assert "U heeft 3 meldingen geregistreerd." in summary
+    assert "Alle meldingen staan in het dossier" in summary
     for reference in (first, second, third):
         assert f'href="/backoffice/signalen/{reference}"' in summary
 
@@ -208,6 +209,17 @@ def test_three_entries_go_into_one_new_dossier_in_one_go(app: Flask, smtp: SMTPS
         f"Uw melding {second} is ontvangen"
     ]
     assert smtp.to(SANNE) == []
+
+
+def test_a_resident_on_the_schouw_can_get_their_mail_in_english(app: Flask, smtp: SMTPServer):
+    sanne = login(app.test_client(), SANNE)
+    start(sanne)
+    reference = save(sanne, entry(email="resident@example.org", language="en"))
+    smtp.wait_for(1)
+    assert [str(m["Subject"]) for m in smtp.to("resident@example.org")] == [
+        f"Your report {reference} has been received"
+    ]
+    assert 'lang="en"' in sanne.get(SCHOUW).get_data(as_text=True)  # the next entry's list
 
 
 def test_without_a_dossier_the_entries_stand_alone(app: Flask):
@@ -261,6 +273,9 @@ def test_a_dossier_closed_during_the_schouw_gets_no_more_signals(app: Flask):
         [dossier] = session.scalars(select(Dossier)).all()
         assert [s.reference for s in dossier.signals] == [first]
     assert [s.reference for s in schouw_signals(app)] == [first, second]
+    summary = " ".join(finish(sanne).split())
+    assert "1 van de 2 meldingen staan in het dossier" in summary
+    assert "Alle meldingen staan in het dossier" not in summary
 
 
 def test_a_double_tap_saves_one_signal(app: Flask):

@@ -18,7 +18,7 @@ from wtforms import (
     StringField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from portal.domain import organisations
 from portal.domain.dossiers.dossiers import TITLE_MAX as DOSSIER_TITLE_MAX
@@ -60,6 +60,18 @@ def _kind_field(default: str | None = None) -> RadioField:
     )
 
 
+def _language_field() -> SelectField:
+    """The language of the resident's mail (and status page), named in itself."""
+    return SelectField(
+        _l("Taal voor e-mail aan de melder"),
+        choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()],
+        default="nl",
+        # A page from before the list existed sends none: Dutch, as it was then.
+        filters=[lambda value: value or "nl"],
+        validators=[DataRequired(_l("Kies een taal uit de lijst."))],
+    )
+
+
 class StaffIntakeForm(PortalForm):
     channel = RadioField(
         _l("Hoe kwam de melding binnen?"),
@@ -89,12 +101,7 @@ class StaffIntakeForm(PortalForm):
     name = _as_on_the_public_form("name", _l("Naam"))
     email = _as_on_the_public_form("email")
     phone = _as_on_the_public_form("phone")
-    language = SelectField(
-        _l("Taal voor e-mail aan de melder"),
-        choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()],
-        default="nl",
-        validators=[InputRequired(_l("Kies een taal uit de lijst."))],
-    )
+    language = _language_field()
     may_contact = BooleanField(
         _l("De melder vindt het goed dat we contact opnemen over deze melding.")
     )
@@ -188,6 +195,7 @@ class SchouwEntryForm(PortalForm):
     lon = _as_on_the_public_form("lon")
     photos = _as_on_the_public_form("photos", _l("Foto (niet verplicht)"))
     email = _as_on_the_public_form("email", _l("E-mailadres van de bewoner (niet verplicht)"))
+    language = _language_field()
     submission_key = HiddenField()
 
     pin = ReportForm.pin

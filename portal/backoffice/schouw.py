@@ -221,7 +221,7 @@ def _submission(form: SchouwEntryForm, kept: list[KeptPhoto]) -> intake_ops.Subm
         photos=[k.stored for k in kept],
         # A resident who gives their address on the spot asks to hear about it.
         reporter=intake_ops.ReporterInput(email=email, may_contact=email is not None),
-        locale=current_app.config["BABEL_DEFAULT_LOCALE"],
+        locale=form.language.data or current_app.config["BABEL_DEFAULT_LOCALE"],
         submission_key=form.submission_key.data,
     )
 
