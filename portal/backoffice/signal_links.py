@@ -28,13 +28,13 @@ from portal.backoffice.signal_flow import (
 )
 from portal.backoffice.signal_links_forms import DuplicateForm, LinkForm, UnlinkForm
 from portal.backoffice.signal_page import Preview, actor, render, resident_mailed
+from portal.backoffice.signals import mail_preview
 from portal.domain import visibility
 from portal.domain.casework import MESSAGE_MAX, CaseworkError
 from portal.domain.dossiers import link_views, links
 from portal.domain.references import normalise_reference
 from portal.extensions import db
 from portal.models import Signal
-from portal.public.services import links as public_links
 from portal.public.services import mail_context
 from portal.vocabulary import STATUS_LABELS, Status
 
@@ -187,28 +187,9 @@ def signal_link(reference: str):  # type: ignore[no-untyped-def]
 
 def _preview(signal: Signal, message: str) -> Preview:
     """Exactly the mail the resident gets: the real template, in their language."""
-    event = SimpleNamespace(
-        kind="status_changed",
-        to_status=Status.DECLINED.value,
-        message=message,
-        author=current_user,
-    )
-    # No status token is issued for a preview (that would write).
-    mail = mail_context().renderer.render(
-        "public_update",
-        signal.locale,
-        signal=signal,
-        event=event,
-        status_url=public_links().status("voorbeeld"),
-        survey=None,
-    )
-    return Preview(
-        action=DUPLICATE,
-        subject=mail.subject,
-        message=message,
-        mailed=resident_mailed(signal),
-        status_label=_(STATUS_LABELS[Status.DECLINED]),
-        body=mail.text,
+    declined = SimpleNamespace(kind="status_changed", to_status=Status.DECLINED.value)
+    return mail_preview(
+        signal, DUPLICATE, declined, message, status_label=_(STATUS_LABELS[Status.DECLINED])
     )
 
 

@@ -90,7 +90,7 @@ def signal_status(reference: str):  # type: ignore[no-untyped-def]
     mailed = resident_mailed(signal)
     if request.form.get("action") == "preview" or review:
         event = SimpleNamespace(kind="status_changed", to_status=target, message=None)
-        preview = _preview(signal, "status", event, form.message.data, label)
+        preview = mail_preview(signal, "status", event, form.message.data, label)
         return render(signal, bound=("status", form), preview=preview, notice=notice)
     done = _("De status is nu ‘%(status)s’.", status=label)
     if mailed:
@@ -129,7 +129,7 @@ def signal_reply(reference: str):  # type: ignore[no-untyped-def]
     mailed = resident_mailed(signal)
     if request.form.get("action") == "preview" or review:
         event = SimpleNamespace(kind="public_message", to_status=None, message=None)
-        preview = _preview(signal, "reply", event, form.message.data)
+        preview = mail_preview(signal, "reply", event, form.message.data)
         return render(signal, bound=("reply", form), preview=preview, notice=notice)
     if mailed:
         done = _("Uw bericht is verstuurd. De melder krijgt een e-mail.")
@@ -280,13 +280,15 @@ def _compose(signal: Signal, form: StatusForm | ReplyForm, texts: list[StandardT
     )
 
 
-def _preview(
+def mail_preview(
     signal: Signal,
     action: str,
     event: SimpleNamespace,
     message: str | None,
     status_label: str | None = None,
 ) -> Preview:
+    """The mail the resident would get for ``event`` (the real template, in their language),
+    for the preview on the signal page; nothing is written."""
     text = (message or "").strip() or None
     event.message = text
     event.author = current_user
