@@ -17,6 +17,7 @@ from portal.models.dialogue import InboundMail, ReopenRequest, ReplyAddress, Sat
 from portal.models.dossiers import Dossier, DossierEvent, SignalLink
 from portal.models.geo import Buurt, Wijk
 from portal.models.initiatives import BudgetChange, Grant, LadderStep, WijkBudget
+from portal.models.jobs import JobLock
 from portal.models.neighbourhood import SignalFollower, StaffProfile, WijkAlert, WijkNews
 from portal.models.outbox import OutboxMessage
 from portal.models.routing import GENERAL_INBOX, RoutingRule
@@ -47,6 +48,7 @@ __all__ = [
     "Functionary",
     "Grant",
     "InboundMail",
+    "JobLock",
     "LadderStep",
     "OutboxMessage",
     "Partner",
