@@ -6,6 +6,7 @@ from alembic import context
 
 from portal.database import make_engine
 from portal.models import Base
+from portal.search_text import kept_outside_the_models
 
 config = context.config
 target_metadata = Base.metadata
@@ -46,9 +47,16 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         # SQLite cannot ALTER most things; batch mode rebuilds the table instead.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=_described_by_the_models,
     )
     with context.begin_transaction():
         context.run_migrations()
+
+
+def _described_by_the_models(name, type_, _parent_names) -> bool:  # type: ignore[no-untyped-def]
+    # The search indexes (an FTS5 table, a pg_trgm index) are made by their migration, not by
+    # the models: autogenerate must not offer to drop them.
+    return not kept_outside_the_models(name, type_)
 
 
 if context.is_offline_mode():

@@ -232,7 +232,9 @@ _STATUSES = {"pending", "sending", "sent", "failed"}
 
 @jobs_cli.command("run")
 def jobs_run() -> None:
-    """Run the housekeeping that is due: loose uploads, old failed mail, question reminders."""
+    """Run the housekeeping that is due: loose uploads, old failed mail, question reminders.
+
+    Safe to start on several hosts at once: a job another runner has is skipped."""
     from portal.jobs import JobContext, run_due
     from portal.public.services import mail_context
 
@@ -250,6 +252,33 @@ def jobs_run() -> None:
         click.echo(f"{result.name}: {result.summary}", err=not result.ok)
     if not all(result.ok for result in results):
         raise SystemExit(1)
+
+
+@jobs_cli.command("status")
+def jobs_status() -> None:
+    """Per job: who runs it now (and until when their lease lasts), and how its last run ended."""
+    from sqlalchemy import select
+
+    from portal.jobs import JOBS
+    from portal.models import JobLock
+
+    locks = {lock.name: lock for lock in db.session.scalars(select(JobLock))}
+    now = datetime.now(UTC)
+    for job in JOBS:
+        lock = locks.get(job.name)
+        if lock is None or lock.last_started_at is None:
+            click.echo(f"{job.name}: never run")
+            continue
+        if lock.locked_until is not None:
+            ended = " (ended: taken over by the next run)" if lock.locked_until < now else ""
+            state = f"running on {lock.holder} until {lock.locked_until:%Y-%m-%d %H:%M} UTC{ended}"
+        else:
+            state = "idle"
+        click.echo(f"{job.name}: {state}; last started {lock.last_started_at:%Y-%m-%d %H:%M} UTC")
+        if lock.last_finished_at is not None:
+            click.echo(
+                f"  last finished {lock.last_finished_at:%Y-%m-%d %H:%M} UTC: {lock.last_summary}"
+            )
 
 
 @click.command("devmail")

@@ -4,16 +4,29 @@ decides for itself what is due, so the command needs no schedule of its own.
 
 To add a job (retention, link expiry, ...): write a function ``(JobContext) -> str`` that does
 the work in ``context.session`` and returns one line saying what it did, and list it in
-``JOBS``. The runner commits after each job, so one failing job does not undo the others."""
+``JOBS``. The runner commits after each job, so one failing job does not undo the others.
+
+Cron may start ``jobs run`` on every app server at the same minute. Each job is taken with a
+lease in the database first (one row per job in ``job_locks``): one runner runs it, the others
+skip it and say who has it. A runner that died keeps its jobs until their lease ends; then the
+next runner takes them over. Leases are counted on each host's clock, so the hosts' clocks
+must agree (NTP) to well within a lease, as they must for the outbox's claims."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import os
+import socket
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from portal.domain import deadlines, following
@@ -24,6 +37,7 @@ from portal.domain.digest import send_digests
 from portal.domain.escalations import remind_due
 from portal.domain.notifications import MailContext
 from portal.domain.upload_sweep import sweep_loose_uploads
+from portal.models import JobLock, utcnow
 from portal.outbox import FAILED_MAIL_RETENTION, redact_failed
 
 log = logging.getLogger(__name__)
@@ -47,6 +61,8 @@ class JobResult:
     name: str
     summary: str
     ok: bool
+    # Another runner holds the job: not a failure, it runs there.
+    skipped: bool = False
 
 
 def sweep_uploads(context: JobContext) -> str:
@@ -115,29 +131,170 @@ def forget_followers(context: JobContext) -> str:
     return f"{following.forget_followers(context.session, context.now)} removed"
 
 
-Job = tuple[str, Callable[[JobContext], str]]
+# Generous: far longer than any run takes (seconds to minutes), so a living runner never loses
+# a job to another; a runner that died holds it no longer than this (cron runs again later).
+DEFAULT_LEASE = timedelta(hours=1)
+# The mailings render and queue a mail per recipient: give them more room.
+MAILING_LEASE = timedelta(hours=2)
+
+
+class Job(NamedTuple):
+    name: str
+    run: Callable[[JobContext], str]
+    lease: timedelta = DEFAULT_LEASE
+
+
 JOBS: tuple[Job, ...] = (
-    ("upload-sweep", sweep_uploads),
-    ("failed-mail-redaction", redact_failed_mail),
-    ("due-date-backfill", due_date_backfill),
-    ("question-reminders", remind_unanswered_questions),
-    ("escalation-reminders", escalation_reminders),
-    ("daily-digest", daily_digest),
-    ("wijk-alerts", wijk_alerts),
-    ("follower-cleanup", forget_followers),
+    Job("upload-sweep", sweep_uploads),
+    Job("failed-mail-redaction", redact_failed_mail),
+    Job("due-date-backfill", due_date_backfill),
+    Job("question-reminders", remind_unanswered_questions),
+    Job("escalation-reminders", escalation_reminders),
+    Job("daily-digest", daily_digest, MAILING_LEASE),
+    Job("wijk-alerts", wijk_alerts, MAILING_LEASE),
+    Job("follower-cleanup", forget_followers),
 )
 
 
-def run_due(context: JobContext, jobs: tuple[Job, ...] = JOBS) -> list[JobResult]:
-    results: list[JobResult] = []
-    for name, job in jobs:
-        try:
-            summary = job(context)
-            context.session.commit()
-        except Exception as error:  # one broken job must not stop the others
-            context.session.rollback()
-            log.exception("Job %s failed", name)
-            results.append(JobResult(name, f"failed: {error}", ok=False))
-        else:
-            results.append(JobResult(name, summary, ok=True))
-    return results
+def runner_name() -> str:
+    """Who holds a lease, as an operator looking for it needs to know: host and process."""
+    return f"{socket.gethostname()}:{os.getpid()}"[:200]
+
+
+def run_due(
+    context: JobContext,
+    jobs: Iterable[Job | tuple[str, Callable[[JobContext], str]]] | None = None,
+    *,
+    holder: str | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> list[JobResult]:
+    """Runs each job that no other runner holds. ``jobs``: ``JOBS`` (read when called), or
+    (name, function[, lease]) entries. ``clock``: the time leases are counted in (the
+    host's); ``context.now`` is the time the jobs themselves work with. Leases are written on
+    a connection of their own, so ``context.session`` must hold no uncommitted writes (on
+    SQLite the lease would wait for them)."""
+    holder = holder or runner_name()
+    entries = JOBS if jobs is None else jobs
+    return [_run_one(context, Job(*entry), holder, clock) for entry in entries]
+
+
+def _run_one(
+    context: JobContext, job: Job, holder: str, clock: Callable[[], datetime]
+) -> JobResult:
+    session = context.session
+    try:
+        lease = take_lease(session, job.name, holder, job.lease, clock=clock)
+    except SQLAlchemyError as error:
+        log.exception("Job %s: its lock could not be taken", job.name)
+        return JobResult(job.name, f"failed: its lock could not be taken: {error}", ok=False)
+    if isinstance(lease, HeldElsewhere):
+        return JobResult(job.name, f"skipped: {lease}", ok=True, skipped=True)
+    try:
+        summary = job.run(context)
+        session.commit()
+    except Exception as error:  # one broken job must not stop the others
+        session.rollback()
+        log.exception("Job %s failed", job.name)
+        result = JobResult(job.name, f"failed: {error}", ok=False)
+        release_quietly(session, lease, result.summary, clock=clock)
+        return result
+    except BaseException:  # Ctrl-C: let go of the job before stopping
+        session.rollback()
+        release_quietly(session, lease, "interrupted", clock=clock)
+        raise
+    release_quietly(session, lease, summary, clock=clock)
+    return JobResult(job.name, summary, ok=True)
+
+
+# --- leases ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Lease:
+    """This runner has the job until ``until``."""
+
+    name: str
+    holder: str
+    until: datetime
+
+
+@dataclass(frozen=True)
+class HeldElsewhere:
+    holder: str | None
+    until: datetime | None
+
+    def __str__(self) -> str:
+        until = f" (lease until {self.until:%Y-%m-%d %H:%M} UTC)" if self.until else ""
+        return f"running on {self.holder}{until}"
+
+
+def take_lease(
+    session: Session,
+    name: str,
+    holder: str,
+    length: timedelta,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+) -> Lease | HeldElsewhere:
+    """Takes the job for ``holder`` unless another runner's lease on it has not ended yet.
+
+    Runs in a session of its own on the same database, committed before the job starts, so
+    other runners see the lease at once and the job's own transaction is left alone. The
+    UPDATE is one statement that works alike on both databases: PostgreSQL re-checks its
+    WHERE against a row another runner just changed, SQLite takes its write lock before it
+    reads, so of two racing runners exactly one changes the row."""
+    with Session(session.get_bind()) as locks:
+        insert = pg_insert if locks.get_bind().dialect.name == "postgresql" else sqlite_insert
+        locks.execute(insert(JobLock).values(name=name).on_conflict_do_nothing())
+        now = clock()
+        until = now + length
+        result = locks.execute(
+            update(JobLock)
+            .where(
+                JobLock.name == name,
+                or_(JobLock.locked_until.is_(None), JobLock.locked_until < now),
+            )
+            .values(holder=holder, locked_until=until, last_started_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        locks.commit()
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            return Lease(name, holder, until)
+        current = locks.execute(
+            select(JobLock.holder, JobLock.locked_until).where(JobLock.name == name)
+        ).one()
+        return HeldElsewhere(current.holder, current.locked_until)
+
+
+def release(
+    session: Session, lease: Lease, summary: str, *, clock: Callable[[], datetime] = utcnow
+) -> bool:
+    """Lets go of the job and records what the run did; False when the lease had ended and
+    another runner took the job over meanwhile (its lease is then left alone)."""
+    with Session(session.get_bind()) as locks:
+        result = locks.execute(
+            update(JobLock)
+            .where(
+                JobLock.name == lease.name,
+                JobLock.holder == lease.holder,
+                JobLock.locked_until == lease.until,
+            )
+            .values(holder=None, locked_until=None, last_finished_at=clock(), last_summary=summary)
+            .execution_options(synchronize_session=False)
+        )
+        locks.commit()
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def release_quietly(
+    session: Session, lease: Lease, summary: str, *, clock: Callable[[], datetime] = utcnow
+) -> None:
+    """The job's outcome is what counts: a lock that cannot be let go ends with its lease."""
+    try:
+        if not release(session, lease, summary, clock=clock):
+            log.warning(
+                "Job %s ran longer than its lease; another runner may have run it as well",
+                lease.name,
+            )
+    except SQLAlchemyError:
+        log.exception("Job %s: its lock could not be let go; it ends with its lease", lease.name)

@@ -2,9 +2,10 @@
 caused it and delivered only after that transaction commits.
 
 Delivery is at-least-once. Every deliverer (the after-commit hook, ``flask outbox send``,
-several workers) first claims a row with a conditional UPDATE, so a message is handed to
-SMTP by one deliverer at a time; a claim that is not settled within ``CLAIM_DURATION`` (the
-deliverer crashed) can be taken over.
+several workers on any host) first claims a batch of rows with one conditional UPDATE, so a
+message is handed to SMTP by one deliverer at a time; a claim that is not settled within
+``CLAIM_DURATION`` (the deliverer crashed) can be taken over. A run sends over one SMTP
+connection and records each batch's outcomes in one transaction.
 """
 
 from __future__ import annotations
@@ -14,11 +15,14 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from functools import partial
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from sqlalchemy import and_, inspect, or_, select, update
+from sqlalchemy import and_, bindparam, inspect, select, update
 from sqlalchemy.orm import Session
 
 from portal.domain.mail import RenderedMail, redact_secret_links
@@ -43,8 +47,26 @@ FAILED_MAIL_RETENTION = timedelta(days=30)
 # What a kept copy says instead of the address of someone who stopped a mailing.
 FORGOTTEN_RECIPIENT = "[verwijderd]"
 
+# How many messages one claim takes: one UPDATE claims them, one transaction records their
+# outcomes. A deliverer killed halfway through a batch leaves at most this many to be sent
+# again once their claim runs out.
+BATCH_SIZE = 100
+# A batch stops sending once half its claim is used up (a slow server) and hands the rest
+# back: no message goes out after its claim ran out, when another deliverer may have it.
+SEND_WITHIN = CLAIM_DURATION / 2
+
 SessionFactory = Callable[[], Session]
+_Result = TypeVar("_Result")
 Send = Callable[[OutboxMessage], None]
+
+
+class ConnectionSender(Protocol):
+    """A ``send`` that can also keep one connection to the mail server open for many
+    messages (portal.mailer.Sender); ``deliver_due`` calls any other ``send`` per message."""
+
+    def __call__(self, message: OutboxMessage) -> None: ...
+
+    def connection(self) -> AbstractContextManager[Send]: ...
 
 
 def queue_mail(
@@ -125,167 +147,309 @@ def retry_delay(attempts: int) -> timedelta:
     return min(timedelta(minutes=2 ** min(max(attempts - 1, 0), 20)), MAX_RETRY_DELAY)
 
 
-def _claimable(now: datetime):  # type: ignore[no-untyped-def]
-    return or_(
-        and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
-        # A deliverer that claimed it died before settling it.
-        and_(OutboxMessage.status == "sending", OutboxMessage.claimed_until < now),
-    )
+def _waiting(now: datetime):  # type: ignore[no-untyped-def]
+    return and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
 
 
-def due_ids(
-    session: Session, now: datetime, *, ids: Collection[int] | None = None, limit: int = 200
-) -> list[int]:
-    query = select(OutboxMessage.id).where(_claimable(now))
-    if ids is not None:
-        query = query.where(OutboxMessage.id.in_(list(ids)))
-    query = query.order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)
-    return list(session.scalars(query))
+def _abandoned(now: datetime):  # type: ignore[no-untyped-def]
+    # A deliverer that claimed it died before settling it.
+    return and_(OutboxMessage.status == "sending", OutboxMessage.claimed_until < now)
 
 
-def _claim(session_factory: SessionFactory, message_id: int, now: datetime) -> OutboxMessage | None:
-    """Takes the message for this deliverer, or returns None when another one has it.
-
-    The UPDATE is the first statement of its transaction: PostgreSQL re-checks the WHERE
-    against a row another deliverer just changed, and SQLite takes its write lock (waiting on
-    the busy timeout) before it reads, so exactly one of two racing deliverers wins.
-    """
-    claimed_until = now + CLAIM_DURATION
-    with session_factory() as session:
-        result = session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == message_id, _claimable(now))
-            .values(
-                status="sending",
-                claimed_until=claimed_until,
-                # Counted at claim time so a message that keeps killing its deliverer still
-                # runs out of attempts.
-                attempts=OutboxMessage.attempts + 1,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        session.commit()
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            return None
-        message = session.get(OutboxMessage, message_id)
-        # Closing (not committing) keeps the loaded attributes on the detached object, and
-        # ends the read transaction before the slow part: no transaction stays open during SMTP.
-        session.close()
-    return message
-
-
-def _settle(session_factory: SessionFactory, message: OutboxMessage, **values: object) -> None:
-    """Records the outcome, but only while the claim is still ours."""
-    with session_factory() as session:
-        result = session.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.id == message.id,
-                OutboxMessage.status == "sending",
-                OutboxMessage.claimed_until == message.claimed_until,
-            )
-            .values(claimed_until=None, **values)
-            .execution_options(synchronize_session=False)
-        )
-        session.commit()
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        log.warning(
-            "Outbox message %s: claim expired before its outcome was recorded; "
-            "another deliverer may have sent it as well",
-            message.id,
-        )
-
-
-def _deliver_one(
+def _claim_batch(
     session_factory: SessionFactory,
-    send: Send,
-    message_id: int,
+    *,
+    due_by: datetime,
+    now: datetime,
+    ids: Collection[int] | None,
+    limit: int,
+) -> list[OutboxMessage]:
+    """Takes up to ``limit`` messages that were due by ``due_by`` for this deliverer,
+    leaving those another deliverer has: abandoned claims first, then the oldest mail.
+
+    Each claim is one UPDATE, the first statement of its transaction (on SQLite, which only
+    opens transactions for statements starting with INSERT, UPDATE or DELETE, a transaction
+    of its own). PostgreSQL locks the rows it picks, skips rows another deliverer is claiming
+    right now (SKIP LOCKED) and re-checks the WHERE against a row another deliverer changed
+    meanwhile; SQLite takes its write lock (waiting on the busy timeout) before it reads.
+    Either way no message is claimed by two deliverers. Two statements rather than one with
+    an OR: each walks the status index in id order and stops after ``limit`` rows, where the
+    OR had to sort every waiting message.
+    """
+    claimed: list[OutboxMessage] = []
+    with session_factory() as session:
+        for condition in (_abandoned(due_by), _waiting(due_by)):
+            due = select(OutboxMessage.id).where(condition)
+            if ids is not None:
+                due = due.where(OutboxMessage.id.in_(list(ids)))
+            # Chosen once, in a CTE of its own: as a plain IN (subquery), PostgreSQL may run
+            # the subquery again for each row it updates and claim far more than ``limit``.
+            due = (
+                due.order_by(OutboxMessage.id)
+                .limit(limit - len(claimed))
+                .with_for_update(skip_locked=True)
+                .cte("due")
+                .prefix_with("MATERIALIZED")
+            )
+            claim = (
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(select(due.c.id)), condition)
+                .values(
+                    status="sending",
+                    claimed_until=now + CLAIM_DURATION,
+                    # Counted at claim time so a message that keeps killing its deliverer
+                    # still runs out of attempts.
+                    attempts=OutboxMessage.attempts + 1,
+                )
+                .returning(OutboxMessage)
+                .execution_options(synchronize_session=False)
+            )
+            claimed += sorted(session.scalars(claim), key=lambda message: message.id)
+            if len(claimed) >= limit:
+                break
+        # Detached before the commit, the objects keep what RETURNING loaded; the transaction
+        # ends before the slow part: none stays open during SMTP.
+        session.expunge_all()
+        session.commit()
+    return claimed
+
+
+Outcome = tuple[int, dict[str, object]]  # a message id and the values to record for it
+
+
+def _settle_batch(
+    session_factory: SessionFactory,
+    claimed_until: datetime,
+    outcomes: list[Outcome],
+    unsent: list[int],
+) -> None:
+    """Records the batch's outcomes in one transaction, but only where the claim is still
+    ours; hands the messages it did not try back, with the attempt they were charged for."""
+    table = OutboxMessage.__table__
+    ours = (table.c.status == "sending", table.c.claimed_until == claimed_until)
+    # One executemany per kind of outcome (sent, retry, failed): the same columns change.
+    kinds: dict[tuple[str, ...], list[dict[str, object]]] = {}
+    for message_id, values in outcomes:
+        row = {"b_id": message_id, **{f"b_{name}": value for name, value in values.items()}}
+        kinds.setdefault(tuple(sorted(values)), []).append(row)
+    recorded = 0
+    with session_factory() as session:
+        for names, rows in kinds.items():
+            statement = (
+                update(table)
+                .where(table.c.id == bindparam("b_id"), *ours)
+                .values(claimed_until=None, **{name: bindparam(f"b_{name}") for name in names})
+            )
+            recorded += session.execute(statement, rows).rowcount  # type: ignore[attr-defined]
+        if unsent:
+            session.execute(
+                update(table)
+                .where(table.c.id.in_(unsent), *ours)
+                .values(status="pending", claimed_until=None, attempts=table.c.attempts - 1)
+            )
+        session.commit()
+    if recorded != len(outcomes):
+        log.warning(
+            "Outbox: %s of %s outcomes not recorded (messages %s): their claim expired first; "
+            "another deliverer may have sent them as well",
+            len(outcomes) - recorded,
+            len(outcomes),
+            ", ".join(str(message_id) for message_id, _values in outcomes),
+        )
+
+
+def _failed_attempt(
+    message: OutboxMessage,
+    error: Exception,
     clock: Callable[[], datetime],
     max_attempts: int,
     report: DeliveryReport,
-) -> bool:
-    """Returns False when the server is unavailable and the batch should stop."""
-    message = _claim(session_factory, message_id, clock())
-    if message is None:
-        return True
-    if message.attempts > max_attempts:
-        # Taken over from deliverers that died while sending it, until none were left.
-        _settle(
-            session_factory,
-            message,
-            status="failed",
-            last_error="gave up: the deliverer stopped during every attempt",
-        )
+) -> dict[str, object]:
+    text = (str(error) or type(error).__name__)[:MAX_ERROR_LENGTH]
+    gave_up = message.attempts >= max_attempts
+    if gave_up:
         report.failed += 1
-        return True
-    try:
-        send(message)
-    except Exception as error:
-        text = (str(error) or type(error).__name__)[:MAX_ERROR_LENGTH]
-        gave_up = message.attempts >= max_attempts
-        _settle(
-            session_factory,
-            message,
-            status="failed" if gave_up else "pending",
-            last_error=text,
-            next_attempt_at=clock() + retry_delay(message.attempts),
+        log.error(
+            "Outbox message %s failed for good after %s attempts: %s",
+            message.id,
+            message.attempts,
+            text,
         )
-        if gave_up:
+    else:
+        report.retried += 1
+        log.warning(
+            "Outbox message %s not delivered (attempt %s), will retry: %s",
+            message.id,
+            message.attempts,
+            text,
+        )
+    return {
+        "status": "failed" if gave_up else "pending",
+        "last_error": text,
+        "next_attempt_at": clock() + retry_delay(message.attempts),
+    }
+
+
+@dataclass
+class _Batch:
+    messages: list[OutboxMessage]
+    claimed_at: datetime  # the clock when it was claimed; the claim lasts CLAIM_DURATION
+
+
+@dataclass
+class _Sent:
+    outcomes: list[Outcome]
+    unsent: list[int]  # not tried: the server went away, or the claim was running out
+    server_available: bool
+    delivered: list[OutboxMessage] = field(default_factory=list)
+
+    def record_copies(self) -> None:
+        """Delivered: the copy we keep (shown on the timeline) must not hold a working link;
+        the unsubscribe link is a secret as well."""
+        copies: dict[int, dict[str, object]] = {}
+        for message in self.delivered:
+            text, html = _redacted(message)
+            copy: dict[str, object] = {"list_unsubscribe": None}
+            # Only what changed: a body rewritten for nothing costs a row's worth of writes.
+            if text != message.body_text:
+                copy["body_text"] = text
+            if html != message.body_html:
+                copy["body_html"] = html
+            copies[message.id] = copy
+        self.outcomes = [(id_, {**values, **copies.get(id_, {})}) for id_, values in self.outcomes]
+
+
+def _send_batch(
+    send: Send,
+    batch: _Batch,
+    clock: Callable[[], datetime],
+    max_attempts: int,
+    report: DeliveryReport,
+) -> _Sent:
+    result = _Sent([], [], server_available=True)
+    for message in batch.messages:
+        if message.attempts > max_attempts:
+            # Taken over from deliverers that died while sending it, until none were left.
+            error = "gave up: the deliverer stopped during every attempt"
+            result.outcomes.append((message.id, {"status": "failed", "last_error": error}))
             report.failed += 1
-            log.error(
-                "Outbox message %s failed for good after %s attempts: %s",
-                message.id,
-                message.attempts,
-                text,
-            )
-        else:
-            report.retried += 1
-            log.warning(
-                "Outbox message %s not delivered (attempt %s), will retry: %s",
-                message.id,
-                message.attempts,
-                text,
-            )
-        return not isinstance(error, ServerUnavailable)
-    # Delivered: the copy we keep (shown on the timeline) must not hold a working link.
-    text, html = _redacted(message)
-    # The unsubscribe link is a secret as well: the kept copy drops it.
-    _settle(
-        session_factory,
-        message,
-        status="sent",
-        sent_at=clock(),
-        body_text=text,
-        body_html=html,
-        list_unsubscribe=None,
-    )
-    report.sent += 1
-    return True
+            continue
+        if not result.server_available or clock() - batch.claimed_at >= SEND_WITHIN:
+            result.unsent.append(message.id)
+            continue
+        try:
+            send(message)
+        except Exception as error:
+            values = _failed_attempt(message, error, clock, max_attempts, report)
+            result.outcomes.append((message.id, values))
+            result.server_available = not isinstance(error, ServerUnavailable)
+            continue
+        result.outcomes.append((message.id, {"status": "sent", "sent_at": clock()}))
+        result.delivered.append(message)
+        report.sent += 1
+    return result
+
+
+class _DatabaseThread:
+    """Runs a run's database work (claiming the next batch, recording the last one) in a
+    thread of its own, in order, while the deliverer talks SMTP: sqlite3, psycopg and socket
+    reads all release the GIL, so the two overlap instead of adding up. Started only for a
+    run of more than one batch."""
+
+    def __init__(self) -> None:
+        self._pool: ThreadPoolExecutor | None = None
+        self._jobs: list[Future[object]] = []
+
+    def submit(self, work: Callable[[], _Result]) -> Future[_Result]:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-db")
+        job = self._pool.submit(work)
+        self._jobs.append(job)  # type: ignore[arg-type]
+        return job
+
+    def raise_failure(self) -> None:
+        """Raises what a finished job raised (the database went away: stop sending)."""
+        finished = [job for job in self._jobs if job.done()]
+        self._jobs = [job for job in self._jobs if job not in finished]
+        for job in finished:
+            job.result()
+
+    def finish(self) -> None:
+        """Waits for all of it; raises what the first failed job raised."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+        for job in self._jobs:
+            job.result()
+
+
+def _connection(send: Send | ConnectionSender) -> AbstractContextManager[Send]:
+    opened = getattr(send, "connection", None)
+    return opened() if opened is not None else nullcontext(send)
 
 
 def deliver_due(
     session_factory: SessionFactory,
-    send: Send,
+    send: Send | ConnectionSender,
     *,
     now: datetime | None = None,
     max_attempts: int = 12,
     ids: Collection[int] | None = None,
-    limit: int = 200,
+    limit: int | None = None,
+    batch_size: int = BATCH_SIZE,
 ) -> DeliveryReport:
-    """Sends the messages that are due (optionally only ``ids``), each in its own short
-    transactions. ``send`` raising any exception counts as a failed attempt; raising
-    :class:`ServerUnavailable` also ends this run.
+    """Sends the messages that were due when the run started (optionally only ``ids``, at
+    most ``limit``), batch by batch: each batch claimed in one transaction, sent, and its
+    outcomes recorded in one more, while the next batch is claimed; mail queued meanwhile is
+    left for the next run. A ``send`` with a ``connection()`` (portal.mailer.Sender) sends
+    the whole run over one SMTP connection. ``send`` raising any exception counts as a failed
+    attempt of that message; raising :class:`ServerUnavailable` also ends this run, and the
+    messages not tried yet keep their turn.
 
-    ``now`` fixes the clock (tests, replays); without it every claim reads the real clock, so
-    claims made late in a long batch still last ``CLAIM_DURATION``.
+    ``now`` fixes the clock (tests, replays); without it every batch's claim reads the real
+    clock, so claims made late in a long run still last ``CLAIM_DURATION``.
     """
     clock: Callable[[], datetime] = (lambda: now) if now is not None else utcnow
     report = DeliveryReport()
-    with session_factory() as session:
-        candidates = due_ids(session, clock(), ids=ids, limit=limit)
-    for message_id in candidates:
-        if not _deliver_one(session_factory, send, message_id, clock, max_attempts, report):
-            break
+    started = clock()
+    remaining = limit
+
+    def claim() -> _Batch | None:
+        nonlocal remaining
+        size = batch_size if remaining is None else min(batch_size, remaining)
+        if size <= 0:
+            return None
+        claimed_at = clock()
+        messages = _claim_batch(
+            session_factory, due_by=started, now=claimed_at, ids=ids, limit=size
+        )
+        if remaining is not None:
+            remaining -= len(messages)
+        # A short batch took everything that was due: no need to ask again.
+        return _Batch(messages, claimed_at) if messages else None
+
+    def settle(batch: _Batch, sent: _Sent) -> None:
+        claimed_until = batch.claimed_at + CLAIM_DURATION
+        sent.record_copies()
+        _settle_batch(session_factory, claimed_until, sent.outcomes, sent.unsent)
+
+    database = _DatabaseThread()
+    try:
+        with _connection(send) as send_one:
+            batch = claim()
+            while batch is not None:
+                database.raise_failure()
+                full = len(batch.messages) == batch_size
+                upcoming = database.submit(claim) if full else None
+                sent = _send_batch(send_one, batch, clock, max_attempts, report)
+                database.submit(partial(settle, batch, sent))
+                batch = upcoming.result() if upcoming is not None else None
+                if batch is not None and not sent.server_available:
+                    # Claimed meanwhile, but the server is gone: all of it keeps its turn.
+                    unsent = _Sent([], [message.id for message in batch.messages], False)
+                    database.submit(partial(settle, batch, unsent))
+                    batch = None
+    finally:
+        database.finish()
     return report
 
 

@@ -487,10 +487,10 @@ def test_the_deadline_filters_are_index_range_queries(app):
         )
         dialect = session.get_bind().dialect.name
         expected = {
-            "respond_late": "ix_signals_respond_due_on",
-            "handle_late": "ix_signals_handle_due_on",
-            "far_overdue": "ix_signals_handle_due_on",
-            "follow_up_due": "ix_signals_follow_up_on",
+            "respond_late": "ix_signals_open_respond_due",
+            "handle_late": "ix_signals_open_handle_due",
+            "far_overdue": "ix_signals_open_handle_due",
+            "follow_up_due": "ix_signals_open_follow_up",
         }
         if dialect == "postgresql":
             session.execute(text("SET LOCAL enable_seqscan = off"))

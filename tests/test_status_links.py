@@ -38,7 +38,10 @@ def test_the_confirmation_shows_the_link_once(app: Flask, client) -> None:
         import zlib
 
         decoded = zlib.decompress(decoded)
-    assert json.loads(decoded)["submitted"] == {"reference": reference}
+    submitted = json.loads(decoded)["submitted"]
+    assert "token" not in submitted and submitted["reference"] == reference
+    # Besides the reference only the wording flag for the page: nothing about the resident.
+    assert set(submitted) <= {"reference", "for_wijk"}
 
 
 def token_count(app: Flask, reference: str) -> int:

@@ -96,6 +96,9 @@ class IntakeResult:
     status_token: str
     # The same form came in before: this is that signal, with a fresh token for its page.
     duplicate: bool = False
+    # Whether its owner is the wijk's own accountmanager (``owner_is_for_wijk``), known from
+    # the routing just done; None: not known here (ask owner_is_for_wijk).
+    owner_is_for_wijk: bool | None = None
 
 
 class OutsideHilversum(ValueError):
@@ -214,7 +217,8 @@ def submit_signal(session: Session, data: Submission, settings: IntakeSettings) 
         notify_owner=data.registrar_id is None or data.registrar_id != owner_id,
     )
     session.flush()
-    return IntakeResult(signal, token)
+    for_wijk = signal.wijk_code is not None and owner_id is not None and not routed.general
+    return IntakeResult(signal, token, owner_is_for_wijk=for_wijk and routed.covering_for is None)
 
 
 def _with_address_point(data: Submission, settings: IntakeSettings) -> Submission:

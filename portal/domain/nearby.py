@@ -11,7 +11,7 @@ Where: with a point (a map pin, or an address the geocoder placed), the open sig
 a radius; without one, those in the chosen buurt. A wijk alone is too broad to say "this may
 be yours", and a postcode alone has no point (a PC4 area spans several buurten), so both
 list nothing. The radius search narrows on the indexed (lat, lon) columns to a bounding box
-first and measures the exact distance only for what is in it (bench/nearby_bench.py)."""
+first and measures the exact distance only for what is in it (bench/nearby.py)."""
 
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
@@ -42,9 +43,44 @@ def issue_status_token(session: Session, signal: Signal, *, revoke_others: bool 
 
 
 def links_expire_at(signal: Signal) -> datetime | None:
-    if signal.status not in {s.value for s in CLOSED_STATUSES} or signal.closed_at is None:
+    return _expiry(signal.status, signal.closed_at)
+
+
+def _expiry(status: str, closed_at: datetime | None) -> datetime | None:
+    if status not in _CLOSED or closed_at is None:
         return None
-    return signal.closed_at + timedelta(days=LINK_DAYS_AFTER_CLOSING)
+    return closed_at + timedelta(days=LINK_DAYS_AFTER_CLOSING)
+
+
+_CLOSED = frozenset(s.value for s in CLOSED_STATUSES)
+
+
+@dataclass(frozen=True)
+class PageState:
+    """What decides whether a cached status page still holds, read without loading the
+    signal itself (its description, its relations): one small indexed query."""
+
+    signal_id: int
+    version: int
+    page_version: int
+    status: str
+
+
+def page_state_for_token(session: Session, token: str, now: datetime) -> PageState | None:
+    """As ``signal_for_token``, but only the signal's state (None: unknown or expired)."""
+    if not token or len(token) > 100:
+        return None
+    row = session.execute(
+        select(Signal.id, Signal.version, Signal.page_version, Signal.status, Signal.closed_at)
+        .join(StatusToken, StatusToken.signal_id == Signal.id)
+        .where(StatusToken.token_hash == hash_token(token))
+    ).first()
+    if row is None:
+        return None
+    expires = _expiry(row.status, row.closed_at)
+    if expires is not None and now >= expires:
+        return None
+    return PageState(row.id, row.version, row.page_version, row.status)
 
 
 def signal_for_token(session: Session, token: str, now: datetime) -> Signal | None:

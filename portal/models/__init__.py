@@ -1,5 +1,6 @@
 """Typed SQLAlchemy 2 models, one module per aggregate."""
 
+from portal.models import page_versions  # noqa: F401  (the flush hook)
 from portal.models.audit import AuditRecord
 from portal.models.base import Base, utcnow
 from portal.models.casework import (
@@ -16,6 +17,7 @@ from portal.models.casework import (
 from portal.models.dialogue import InboundMail, ReopenRequest, ReplyAddress, SatisfactionSurvey
 from portal.models.dossiers import Dossier, DossierEvent, SignalLink
 from portal.models.geo import Buurt, Wijk
+from portal.models.inbox_counts import InboxCount
 from portal.models.initiatives import BudgetChange, Grant, LadderStep, WijkBudget
 from portal.models.jobs import JobLock
 from portal.models.neighbourhood import SignalFollower, StaffProfile, WijkAlert, WijkNews
@@ -48,6 +50,7 @@ __all__ = [
     "Functionary",
     "Grant",
     "InboundMail",
+    "InboxCount",
     "JobLock",
     "LadderStep",
     "OutboxMessage",

@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, event, inspect
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from portal.models.base import Base, utcnow
 from portal.models.geo import Buurt, Wijk
 from portal.models.user import User
+from portal.search_text import signal_search_text
 from portal.vocabulary import Channel, SubmitterKind, Theme
 
 if TYPE_CHECKING:
@@ -90,6 +91,16 @@ class Signal(Base):
     # When it last became resolved or declined (None while open): status links expire from it.
     closed_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Raised whenever something the resident's status page shows changes besides the row
+    # itself (its timeline, photos, grants, a linked signal, its owner's name): the page cache
+    # keys on (version, page_version). Kept by portal/models/page_versions.py.
+    page_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # What the inbox's free-text search looks in (portal/search_text.py): the normalised
+    # reference, title, address, description and organisation, never a person's contact
+    # data. Written by the flush hook at the end of this module, indexed by migration
+    # 07497610045f (SQLite FTS5 trigram table, PostgreSQL pg_trgm). Deferred: nothing in
+    # Python reads it, so a loaded signal does not carry a second copy of its description.
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="", deferred=True)
 
     wijk: Mapped[Wijk | None] = relationship()
     buurt: Mapped[Buurt | None] = relationship()
@@ -234,3 +245,94 @@ class ReferenceCounter(Base):
     prefix: Mapped[str] = mapped_column(String(10), primary_key=True)
     year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     last_value: Mapped[int] = mapped_column(default=0)
+
+
+# --- the search text, kept up to date in one place -------------------------------------------
+
+# The columns signal_search_text reads; a change to any of them rewrites the search text.
+SEARCHED_SIGNAL_COLUMNS = (
+    "reference",
+    "title",
+    "street",
+    "house_number",
+    "postcode",
+    "description",
+)
+SEARCHED_REPORTER_COLUMNS = ("organisation_name", "kvk_number")
+_SIGNAL_SOURCES = (*SEARCHED_SIGNAL_COLUMNS, "reporter")
+_REPORTER_SOURCES = (*SEARCHED_REPORTER_COLUMNS, "signal", "signal_id")
+
+
+@event.listens_for(Session, "before_flush")
+def _refresh_search_texts(session: Session, _context: object, _instances: object) -> None:
+    """Every ORM write of a signal or its reporter passes here, whichever operation made it:
+    a new signal, an edited title or address, an organisation renamed or its reporter
+    removed. Only those signals are touched (their UPDATE is sent anyway, or is the change).
+    Bulk inserts that bypass the ORM (bench/) call signal_search_text themselves."""
+    # Signal -> the reporter whose organisation it carries (None: none; _ITS_OWN: whatever
+    # signal.reporter is). A reporter added by its key alone (signal_id) is not on
+    # signal.reporter yet, and a deleted one still is: so the reporter at hand decides.
+    stale: dict[Signal, Reporter | object | None] = {}
+    for instance in session.deleted:
+        if isinstance(instance, Reporter):
+            for signal in (_signal_of(session, instance), *_left_by(instance)):
+                if signal is not None:
+                    stale[signal] = None
+    for instance in (*session.new, *session.dirty):
+        if isinstance(instance, Reporter) and _changed(instance, _REPORTER_SOURCES):
+            signal = _signal_of(session, instance)
+            if signal is not None:
+                stale[signal] = instance
+            for left in _left_by(instance):  # a reporter moved to another signal (never, today)
+                stale.setdefault(left, None)
+    for instance in (*session.new, *session.dirty):
+        if isinstance(instance, Signal) and _changed(instance, _SIGNAL_SOURCES):
+            stale.setdefault(instance, _ITS_OWN)
+    for signal, source in stale.items():
+        if signal in session.deleted:
+            continue
+        reporter = signal.reporter if source is _ITS_OWN else source
+        if not isinstance(reporter, Reporter) or _is_deleted(session, reporter):
+            reporter = None
+        text = signal_search_text(
+            reference=signal.reference,
+            title=signal.title,
+            street=signal.street,
+            house_number=signal.house_number,
+            postcode=signal.postcode,
+            description=signal.description,
+            organisation_name=reporter.organisation_name if reporter is not None else None,
+            kvk_number=reporter.kvk_number if reporter is not None else None,
+        )
+        # Deferred and not loaded: set it without reading the old value first.
+        if "search_text" in inspect(signal).unloaded or signal.search_text != text:
+            signal.search_text = text
+
+
+_ITS_OWN = object()
+
+
+def _is_deleted(session: Session, instance: object) -> bool:
+    state = inspect(instance)
+    return instance in session.deleted or state.deleted or state.was_deleted
+
+
+def _changed(instance: object, names: tuple[str, ...]) -> bool:
+    state = inspect(instance)
+    if state.pending:
+        return True
+    return any(state.attrs[name].history.has_changes() for name in names)
+
+
+def _signal_of(session: Session, reporter: Reporter) -> Signal | None:
+    if reporter.signal is not None:
+        return reporter.signal
+    # Added by its key alone: a pending object does not load its relationship.
+    return session.get(Signal, reporter.signal_id) if reporter.signal_id is not None else None
+
+
+def _left_by(reporter: Reporter) -> list[Signal]:
+    """The signal a reporter was taken from in this flush, if any."""
+    return [
+        s for s in inspect(reporter).attrs.signal.history.deleted or () if isinstance(s, Signal)
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 from flask import current_app, has_request_context, request
@@ -15,6 +16,8 @@ from portal.domain.notifications import MailContext
 from portal.domain.photos import PhotoStore
 from portal.extensions import db
 from portal.models import Buurt, Wijk
+from portal.models.page_versions import local_places_changes, places_revision
+from portal.page_cache import PageCache
 
 # Links made outside a request (CLI, jobs, the inbound mail endpoint) without a configured
 # PUBLIC_BASE_URL: only ever in development (production refuses to start without one).
@@ -64,6 +67,38 @@ def intake_settings() -> IntakeSettings:
 
 def photo_store() -> PhotoStore:
     return PhotoStore(current_app.config["UPLOAD_FOLDER"], current_app.config["MAX_PHOTO_BYTES"])
+
+
+def page_cache() -> PageCache:
+    return current_app.extensions.setdefault("portal.page_cache", PageCache())
+
+
+# How long a process trusts the places revision it read: an admin's new wijk name reaches the
+# other processes within this time (their own process at once: local_places_changes).
+PLACES_CHECK_SECONDS = 5.0
+
+
+def places_key() -> str:
+    """Part of every cached page's key that lists or names wijken and buurten: the places
+    revision, read from the database at most every PLACES_CHECK_SECONDS (a query per page
+    would cost as much as the rest of a cached page)."""
+    now = time.monotonic()
+    kept = current_app.extensions.get("portal.places_key")
+    changes = local_places_changes()
+    if kept is None or now - kept[1] > PLACES_CHECK_SECONDS or kept[2] != changes:
+        kept = (places_revision(db.session), now, changes)
+        current_app.extensions["portal.places_key"] = kept
+    return kept[0]
+
+
+def wijk_codes() -> frozenset[str]:
+    """The wijken's codes, read again only when the places changed (page_versions.py)."""
+    revision = places_key()
+    kept = current_app.extensions.get("portal.wijk_codes")
+    if kept is None or kept[0] != revision:
+        kept = (revision, frozenset(db.session.scalars(select(Wijk.code))))
+        current_app.extensions["portal.wijk_codes"] = kept
+    return kept[1]
 
 
 def wijken_with_buurten() -> list[tuple[Wijk, list[Buurt]]]:

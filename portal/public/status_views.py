@@ -14,18 +14,26 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_wtf.csrf import generate_csrf
 
 from portal.domain.dialogue import resident, satisfaction
 from portal.domain.tokens import LINK_DAYS_AFTER_CLOSING as LINK_DAYS
-from portal.domain.tokens import MAX_LINKS_PER_SIGNAL, links_expire_at, signal_for_token
+from portal.domain.tokens import (
+    MAX_LINKS_PER_SIGNAL,
+    links_expire_at,
+    page_state_for_token,
+    signal_for_token,
+)
 from portal.extensions import db, limiter
 from portal.models import Signal
 from portal.public import bp
 from portal.public.photo_uploads import KeptPhoto, collect_photos, max_mb, send_signal_photo
-from portal.public.services import mail_context
+from portal.public.services import mail_context, page_cache, places_key
 from portal.public.status_forms import ResidentMessageForm, SatisfactionForm
 from portal.vocabulary import Status
 
@@ -40,10 +48,38 @@ def _signal_or_404(token: str) -> Signal | None:
 
 @bp.get("/status/<token>")
 def status(token: str):  # type: ignore[no-untyped-def]
-    signal = _signal_or_404(token)
-    if signal is None:
+    now = datetime.now(UTC)
+    state = page_state_for_token(db.session, token, now)
+    if state is None:
         return render_template("public/status_unknown.html", link_days=LINK_DAYS), 404
-    return _render_status(signal, token)
+    if session.get("_flashes") or state.status == Status.DECLINED:
+        # A notice is for this visit only; a declined duplicate shows another signal's
+        # followers, which change without this one's page_version.
+        return _render_status(db.session.get(Signal, state.signal_id), token)
+    signal = None
+    survey_id = None
+    if state.status == Status.RESOLVED:
+        signal = db.session.get(Signal, state.signal_id)
+        survey = satisfaction.answerable_survey(db.session, signal, now)
+        survey_id = survey.id if survey else None
+    # Everything else the page shows raises version or page_version (models/page_versions.py);
+    # the survey's window closes with time, so whether it is open is part of the key.
+    key = (
+        "status",
+        state.signal_id,
+        state.version,
+        state.page_version,
+        survey_id,
+        places_key(),
+        str(get_locale()),
+    )
+    values = {"csrf_token": generate_csrf(), "token": token}
+
+    def render() -> str:
+        shown = signal or db.session.get(Signal, state.signal_id)
+        return _render_status(shown, token)[0]
+
+    return page_cache().page(key, values, render)
 
 
 def _render_status(

@@ -13,7 +13,9 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -21,7 +23,7 @@ from portal.domain import intake, status_lookup
 from portal.domain.geography import normalise_postcode
 from portal.domain.nearby import PUBLIC_STATUS_LABELS
 from portal.extensions import db, limiter
-from portal.models import Signal, Wijk
+from portal.models import Signal
 from portal.public import bp
 from portal.public.forms import ReportForm
 from portal.public.nearby_views import NEARBY_STEP, NEARBY_STEP_FIELD, nearby_list
@@ -32,6 +34,9 @@ from portal.public.services import (
     intake_settings,
     links,
     mail_context,
+    page_cache,
+    places_key,
+    wijk_codes,
     wijken_with_buurten,
 )
 from portal.public.status_forms import StatusLookupForm
@@ -61,14 +66,9 @@ def accessibility():  # type: ignore[no-untyped-def]
 @bp.route("/melden", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["SUBMIT_RATE_LIMIT"], methods=["POST"])
 def report():  # type: ignore[no-untyped-def]
-    form = ReportForm()
     if request.method == "GET":
-        form.submission_key.data = _new_submission_key()
-        # From a wijk page ("Doe een melding in deze wijk"): that wijk chosen, if it exists.
-        wijk = request.args.get("wijk", "")
-        if wijk and db.session.get(Wijk, wijk) is not None:
-            form.wijk.data = wijk
-        return _render_report(form, [], [])
+        return _blank_report_form()
+    form = ReportForm()
     if form.website.data:
         # A bot filled in the hidden field: thank it and store nothing.
         return render_template("public/thanks_generic.html")
@@ -102,8 +102,31 @@ def report():  # type: ignore[no-untyped-def]
         if result is None:
             raise
         db.session.commit()
-    session[SUBMITTED] = {"reference": result.signal.reference, "token": result.status_token}
+    session[SUBMITTED] = {
+        "reference": result.signal.reference,
+        "token": result.status_token,
+        "for_wijk": result.owner_is_for_wijk,
+    }
     return redirect(url_for(".confirmation"), code=303)
+
+
+def _blank_report_form() -> str:
+    """The empty form, from the page cache: the same for everyone but for its CSRF token and
+    one-time key. From a wijk page ("Doe een melding in deze wijk") that wijk is chosen, if it
+    exists; any other value gives the plain form."""
+    wijk = request.args.get("wijk", "")
+    if wijk not in wijk_codes():
+        wijk = ""
+    values = {"csrf_token": generate_csrf(), "submission_key": _new_submission_key()}
+
+    def render() -> str:
+        form = ReportForm()
+        form.submission_key.data = values["submission_key"]
+        form.wijk.data = wijk or None
+        return _render_report(form, [], [])
+
+    key = ("report", places_key(), str(get_locale()), wijk)
+    return page_cache().page(key, values, render)
 
 
 def _new_submission_key() -> str:
@@ -211,12 +234,15 @@ def confirmation():  # type: ignore[no-untyped-def]
     # The link is shown once: the (signed, not encrypted) cookie must not keep it, and the
     # next person at a shared computer must not find it by going back to this page.
     token = submitted.get("token")
-    session[SUBMITTED] = {"reference": signal.reference}
+    for_wijk = submitted.get("for_wijk")
+    if not isinstance(for_wijk, bool):  # a reload, or a double click's earlier signal
+        for_wijk = intake.owner_is_for_wijk(db.session, signal)
+    session[SUBMITTED] = {"reference": signal.reference, "for_wijk": for_wijk}
     return render_template(
         "public/confirmation.html",
         signal=signal,
         status_url=links().status(token) if token else None,
-        owner_is_for_wijk=intake.owner_is_for_wijk(db.session, signal),
+        owner_is_for_wijk=for_wijk,
         working_days=current_app.config["RESPONSE_WORKING_DAYS"],
     )
 

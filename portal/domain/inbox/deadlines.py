@@ -2,34 +2,38 @@
 inbox needs it, each lateness rule as an SQL condition on an indexed date column (for the
 filters and their counts) and the same rule for one loaded signal (for the marks in a row).
 
-The conditions, each only on open signals:
+The conditions, each only on open signals - "open" written out as the partial indexes over
+open signals have it (portal/models/inbox_counts.py), so each reads one of those:
 
 * ``respond_late`` - no public response by staff and ``respond_due_on`` before today
-  (index on respond_due_on). Signals from before due dates were stored have none: for them
-  the old rule holds, still 'received' ``RESPONSE_WORKING_DAYS`` working days after they came
-  in (index on status, created_at);
-* ``handle_late`` - ``handle_due_on`` before today (index on handle_due_on), not while the
-  handling clock stands still (waiting for the resident, with the pause on);
+  (ix_signals_open_respond_due: the few open signals nobody answered yet). Signals from
+  before due dates were stored have none: for them the old rule holds, still 'received'
+  ``RESPONSE_WORKING_DAYS`` working days after they came in;
+* ``handle_late`` - ``handle_due_on`` before today (ix_signals_open_handle_due), not while
+  the handling clock stands still (waiting for the resident, with the pause on);
 * ``far_overdue`` - handling late by more than twice the target: ``handle_due_on`` before a
-  cutoff per target (index on handle_due_on for the widest cutoff, then per kind and theme);
-* ``follow_up_due`` - ``follow_up_on`` today or before (index on follow_up_on);
+  cutoff per target (the widest cutoff narrows the range, then per kind and theme);
+* ``follow_up_due`` - ``follow_up_on`` today or before (ix_signals_open_follow_up);
 * ``overdue`` (older bookmarks) - response or handling late, or the follow-up day passed.
+
+The inbox counts the two big ones (handling late, far over time) in parts (counts.py); the
+helpers for that are at the end.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from typing import Any
+from functools import lru_cache
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, true
+from sqlalchemy import ColumnElement, and_, or_, select, true
 
 from portal.domain import deadlines as rules_of
 from portal.domain.deadlines import DeadlineRules, Targets, far_overdue_cutoff
 from portal.models import Signal, SignalTheme
-from portal.vocabulary import CLOSED_STATUSES, Kind, Status
+from portal.models.inbox_counts import open_signal
+from portal.vocabulary import Kind, Status
 
-_CLOSED = tuple(s.value for s in CLOSED_STATUSES)
 _KINDS = tuple(k.value for k in Kind)
 
 
@@ -76,6 +80,11 @@ class Deadlines:
         )
 
     @property
+    def needs_themes(self) -> bool:
+        """A theme has a target of its own: "ver over tijd" then depends on the themes."""
+        return bool(self.targets.by_theme)
+
+    @property
     def rules(self) -> DeadlineRules:
         return self.targets.rules
 
@@ -98,7 +107,14 @@ class Deadlines:
         return rules_of.handle_late(signal, self.today, self.rules)
 
     def far_overdue(self, signal: Signal) -> bool:
-        return rules_of.far_overdue(signal, self.today, self.targets)
+        # rules_of.far_overdue counts the working days on from the due date for every row;
+        # the cutoff (working days back from today, as the SQL filter has it) is one per
+        # target and day. The same answer: due + n working days < today <=> due < cutoff.
+        if not self.handle_late(signal) or signal.handle_due_on is None:
+            return False
+        themes = signal.theme_codes if self.needs_themes else ()
+        target = self.targets.for_signal(signal.kind, themes)
+        return signal.handle_due_on < _cutoff(self.today, target.handle_working_days)
 
     def follow_up_due(self, signal: Signal, *, strict: bool = False) -> bool:
         """The follow-up day has come (``strict``: has passed)."""
@@ -118,11 +134,18 @@ class Deadlines:
         return max((self.today - signal.created_at.astimezone(self.tz).date()).days, 0)
 
 
+@lru_cache(maxsize=64)
+def _cutoff(today: date, handle_working_days: int) -> date:
+    return far_overdue_cutoff(today, handle_working_days)
+
+
 # --- the conditions -------------------------------------------------------------------------
 
 
 def _open() -> ColumnElement[bool]:
-    return Signal.status.not_in(_CLOSED)
+    # The values written out: the partial indexes over open signals serve only this very
+    # term (portal/models/inbox_counts.py).
+    return open_signal()
 
 
 def respond_late(d: Deadlines) -> ColumnElement[bool]:
@@ -135,11 +158,17 @@ def respond_late(d: Deadlines) -> ColumnElement[bool]:
     return and_(_open(), Signal.responded_at.is_(None), or_(due, older))
 
 
-def handle_late(d: Deadlines) -> ColumnElement[bool]:
-    late = and_(_open(), Signal.handle_due_on < d.today)
+def handling_clock_running(d: Deadlines) -> ColumnElement[bool]:
+    """Open, and not waiting for the resident while the clock stands still then: what
+    ``handle_late`` asks besides the due date."""
+    running = _open()
     if d.rules.pause_while_awaiting_resident:
-        late = and_(late, Signal.status != Status.AWAITING_RESIDENT.value)
-    return late
+        running = and_(running, Signal.status != Status.AWAITING_RESIDENT.value)
+    return running
+
+
+def handle_late(d: Deadlines) -> ColumnElement[bool]:
+    return and_(handling_clock_running(d), Signal.handle_due_on < d.today)
 
 
 def follow_up_due(d: Deadlines) -> ColumnElement[bool]:
@@ -180,8 +209,69 @@ def far_overdue(d: Deadlines) -> ColumnElement[bool]:
 
 
 def overdue(d: Deadlines) -> ColumnElement[bool]:
-    follow_up_passed = and_(_open(), Signal.follow_up_on < d.today)
-    return or_(respond_late(d), handle_late(d), follow_up_passed)
+    # "Open" once, outside the OR: then it is a term of the whole WHERE, and the partial
+    # indexes over open signals serve it (the same rows as each part's own "open").
+    passed = Signal.follow_up_on < d.today
+    return and_(_open(), or_(respond_late(d), handle_late(d), passed))
+
+
+# --- for counting in parts (portal/domain/inbox/counts.py) ---------------------------------
+
+
+# Which kinds a cutoff is for: ("in", kinds), ("not_in", kinds), or None for every kind.
+KindChoice = tuple[str, tuple[str, ...]] | None
+
+
+def far_overdue_cutoffs(d: Deadlines) -> list[tuple[KindChoice, date]] | None:
+    """``far_overdue`` as (kinds, cutoff) pairs - handling late and due before the cutoff -
+    when no theme has a target of its own (else None: then a theme decides, and only the
+    whole condition will do). Kinds with the same cutoff share a pair: with the default
+    targets there is one, for every kind."""
+    targets, today = d.targets, d.today
+    if any(targets.themes_with_rows(kind) for kind in _KINDS):
+        return None
+    default = far_overdue_cutoff(today, targets.default.handle_working_days)
+    by_cutoff: dict[date, list[str]] = {default: []}
+    for kind in _KINDS:
+        cutoff = far_overdue_cutoff(today, targets.fallback(kind).handle_working_days)
+        by_cutoff.setdefault(cutoff, []).append(kind)
+    others = tuple(kind for kinds in by_cutoff.values() for kind in kinds if kinds)
+    pairs: list[tuple[KindChoice, date]] = []
+    for cutoff, kinds in by_cutoff.items():
+        if cutoff == default:  # also every kind not in _KINDS (none, in practice)
+            apart = tuple(k for k in others if k not in kinds)
+            pairs.append((("not_in", apart) if apart else None, cutoff))
+        else:
+            pairs.append((("in", tuple(kinds)), cutoff))
+    return pairs
+
+
+def not_handle_late(d: Deadlines) -> ColumnElement[bool]:
+    """An open signal that ``handle_late`` leaves out (NULL-safe: a missing due date too)."""
+    ways = [Signal.handle_due_on.is_(None), Signal.handle_due_on >= d.today]
+    if d.rules.pause_while_awaiting_resident:
+        ways.append(Signal.status == Status.AWAITING_RESIDENT.value)
+    return or_(*ways)
+
+
+def not_respond_late(d: Deadlines) -> ColumnElement[bool]:
+    """An open signal that ``respond_late`` leaves out (NULL-safe)."""
+    return or_(
+        Signal.responded_at.is_not(None),
+        and_(Signal.respond_due_on.is_not(None), Signal.respond_due_on >= d.today),
+        and_(
+            Signal.respond_due_on.is_(None),
+            or_(
+                Signal.status != Status.RECEIVED.value,
+                Signal.created_at >= d.response_cutoff,
+            ),
+        ),
+    )
+
+
+def follow_up_passed(d: Deadlines) -> ColumnElement[bool]:
+    """The follow-up day has passed (part of ``overdue``)."""
+    return and_(_open(), Signal.follow_up_on < d.today)
 
 
 CONDITIONS = {
@@ -200,22 +290,14 @@ def deadline_conditions(flags: dict[str, bool], d: Deadlines) -> list[ColumnElem
     return where
 
 
-def deadline_count_selects(
-    conditions: list[ColumnElement[bool]], d: Deadlines
-) -> list[Select[Any]]:
-    """Per deadline filter, (its name, how many signals of the list ``conditions`` it shows):
-    one small SELECT each, to be sent along with the counts per status (UNION ALL). Each is
-    planned on its own, so each counts one index range."""
-    return [
-        select(literal(name).label("key"), func.count().label("n")).where(*conditions, make(d))
-        for name, make in CONDITIONS.items()
-    ]
-
-
 __all__ = [
     "CONDITIONS",
     "Deadlines",
     "deadline_conditions",
-    "deadline_count_selects",
+    "far_overdue_cutoffs",
+    "follow_up_passed",
+    "handling_clock_running",
+    "not_handle_late",
+    "not_respond_late",
     "subtract_working_days",
 ]

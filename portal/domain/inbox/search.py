@@ -7,29 +7,26 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, literal_column, or_, select, union_all
-from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
+from sqlalchemy import ColumnElement, case, literal_column, or_, select, union_all
+from sqlalchemy.orm import Session
 
 from portal.domain import escalations, visibility
+from portal.domain.inbox.counts import Counting, status_condition, tally
 from portal.domain.inbox.deadlines import (
-    CONDITIONS,
     Deadlines,
     deadline_conditions,
-    deadline_count_selects,
 )
 from portal.domain.inbox.filter import (
     DEADLINE_FILTERS,
     NONE,
-    STATUS_ORDER,
     InboxFilter,
 )
+from portal.domain.inbox.page import page_rows
 from portal.domain.inbox.text_search import text_conditions
 from portal.models import (
     Escalation,
     ReopenRequest,
-    Reporter,
     Signal,
     SignalTheme,
     User,
@@ -56,6 +53,7 @@ class InboxRow:
     far_overdue: bool = False
     escalation_open: bool = False  # waits for a functionary's answer
     escalation_overdue: bool = False  # ... past its reply-by date
+    organisation_name: str | None = None  # who sent it, when an organisation did
 
 
 @dataclass(frozen=True)
@@ -124,59 +122,35 @@ def search_signals(
     dialect = session.get_bind().dialect.name
     my_wijken = _my_wijken(session, user, flt)
     conditions = _conditions(user, flt, deadlines, dialect, my_wijken)
-    # Grouping by the bare column makes SQLite walk the status index to skip a sort, fetching
-    # every row from the table on the way: four times slower than a plain scan once a filter
-    # applies (bench/README.md). An expression hides the index; unfiltered, the index wins.
-    key = Signal.status.concat(literal_column("''")) if conditions else Signal.status
-    per_status = select(key.label("key"), func.count().label("n")).where(*conditions).group_by(key)
-    # The deadline counts ride along in the same statement: the list without its deadline
-    # filters (but with its status filter), one index range per deadline filter.
+    # Every count in one statement (counts.py): per status for the list without its status
+    # filter, per deadline filter for the list without its deadline filters.
     plain = _conditions(user, flt.without_deadlines(), deadlines, dialect, my_wijken)
-    per_deadline = deadline_count_selects([*plain, *_status_condition(flt.status)], deadlines)
-    counted = session.execute(union_all(per_status, *per_deadline)).all()
-    counts = {status.value: 0 for status in Status}
-    late_counts = dict.fromkeys(CONDITIONS, 0)
-    for name, n in counted:
-        (late_counts if name in late_counts else counts)[name] = n
+    counting = Counting(user, flt, deadlines, my_wijken, conditions, plain)
+    counts, late_counts = tally(session.execute(union_all(*counting.selects())))
     total = sum(n for status, n in counts.items() if _status_matches(flt.status, status))
     pages = max(math.ceil(total / page_size), 1)
     page = min(flt.page, pages)
-    signals: list[Signal] = []
+    found: list[tuple[Signal, str | None]] = []
     if total:
         if flt.sort != "wijk":
             wijk_order = []
         elif wijk_order is None:
             wijk_order = _wijk_order(session)
-        order = _order(flt.sort, wijk_order)
-        # "Deferred join": pick the page's ids first (index-only where possible), then load
-        # only those rows with their relations, so a deep page does not join every row it skips.
-        page_ids = (
-            select(Signal.id)
-            .where(*conditions, *_status_condition(flt.status))
-            .order_by(*order)
-            .limit(page_size)
-            .offset((page - 1) * page_size)
+        found = page_rows(
+            session,
+            [*conditions, *status_condition(flt.status)],
+            sort=flt.sort,
+            wijk_order=wijk_order,
+            total=total,
+            page=page,
+            page_size=page_size,
+            with_themes=deadlines.needs_themes,
         )
-        statement = (
-            select(Signal)
-            .outerjoin(Signal.wijk)
-            .where(Signal.id.in_(page_ids.correlate(None).scalar_subquery()))
-            .order_by(*order)
-            .options(
-                contains_eager(Signal.wijk),
-                joinedload(Signal.buurt),
-                joinedload(Signal.owner),
-                # The organisation's name for its mark in the list: one more join in the same
-                # statement (reporters.signal_id is unique), and none of the contact data.
-                joinedload(Signal.reporter).load_only(Reporter.organisation_name),
-                selectinload(Signal.themes),
-            )
-        )
-        signals = list(session.scalars(statement).unique())
-    marks = _page_marks(session, [s.id for s in signals], deadlines.today)
+    marks = _page_marks(session, [s.id for s, _name in found], deadlines.today)
     rows = [
         InboxRow(
             signal=s,
+            organisation_name=organisation_name,
             age_days=deadlines.age_days(s),
             overdue=deadlines.is_overdue(s),
             follow_up_due=deadlines.follow_up_due(s),
@@ -187,7 +161,7 @@ def search_signals(
             handle_late=deadlines.handle_late(s),
             far_overdue=deadlines.far_overdue(s),
         )
-        for s in signals
+        for s, organisation_name in found
     ]
     return InboxPage(
         rows=rows,
@@ -207,7 +181,7 @@ def list_conditions(
     included), for other views of the same list (the map)."""
     dialect = session.get_bind().dialect.name
     my_wijken = _my_wijken(session, user, flt)
-    return [*_conditions(user, flt, deadlines, dialect, my_wijken), *_status_condition(flt.status)]
+    return [*_conditions(user, flt, deadlines, dialect, my_wijken), *status_condition(flt.status)]
 
 
 def _my_wijken(session: Session, user: User, flt: InboxFilter) -> list[str]:
@@ -325,30 +299,6 @@ def _status_matches(wanted: str | None, status: str) -> bool:
     if wanted == "closed":
         return status in _CLOSED
     return status == wanted
-
-
-def _status_condition(wanted: str | None) -> list[ColumnElement[bool]]:
-    if wanted is None:
-        return []
-    if wanted == "open":
-        return [Signal.status.not_in(_CLOSED)]
-    if wanted == "closed":
-        return [Signal.status.in_(_CLOSED)]
-    return [Signal.status == wanted]
-
-
-def _order(sort: str, wijk_order: Sequence[str] = ()) -> list[Any]:
-    newest = [Signal.created_at.desc(), Signal.id.desc()]
-    if sort == "oldest":
-        return [Signal.created_at.asc(), Signal.id.asc()]
-    if sort == "status":  # in the order of the status model, not alphabetically
-        return [case(STATUS_ORDER, value=Signal.status, else_=len(STATUS_ORDER)), *newest]
-    if sort == "wijk" and wijk_order:
-        # By wijk name, signals without a wijk last. A CASE over the codes sorts without
-        # joining every row to its wijk (four times faster on SQLite with 100,000 signals).
-        positions = {code: position for position, code in enumerate(wijk_order)}
-        return [case(positions, value=Signal.wijk_code, else_=len(positions)), *newest]
-    return newest
 
 
 def _wijk_order(session: Session) -> list[str]:

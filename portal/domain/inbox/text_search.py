@@ -1,76 +1,113 @@
-"""The inbox's free-text search, as WHERE conditions (a full scan: bench/README.md, "Known
-limits")."""
+"""The inbox's free-text search, as WHERE conditions.
+
+Every word typed must occur in the signal's search text (``Signal.search_text``: the
+normalised reference, title, address, description and organisation, portal/search_text.py),
+as a substring, after the same normalisation: case and accents do not matter, ``%`` and
+``_`` are plain characters. The same signals on SQLite and PostgreSQL for the same data, each
+through its own trigram index (made by migration 07497610045f):
+
+- SQLite: the FTS5 ``trigram`` table ``signal_search``. A quoted phrase there is exactly a
+  substring test (the text is normalised already, so the tokenizer is case-sensitive). All
+  words go into one MATCH (``"glasbak" AND "kapot"``): FTS5 intersects its lists itself.
+- PostgreSQL: ``search_text LIKE '%word%'`` with pg_trgm's GIN index (the index narrows by
+  trigrams, the LIKE decides).
+
+A word of one or two characters has no trigram to look up: both databases then compare it
+the same plain way (``instr`` / ``strpos``: exact, no pattern characters), within what the
+other words found, or over every signal when it stands alone. A whole reference number stays
+an exact lookup on the unique index. The contact details (a person's name, email address,
+phone) are never in the search text: not every colleague may see them.
+
+The matching ids are one materialised CTE per statement: the inbox sends its counts per
+status and per deadline filter as one statement of several SELECTs (search.py), and each of
+them made the index lookup again (six times a page: at 1,000,000 signals 6-15 ms each,
+bench/README.md); now each statement makes it once."""
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from functools import lru_cache
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import CTE, ColumnElement, bindparam, func, literal_column, or_, select, table
 
 from portal.domain import organisations
-from portal.domain.geography import normalise_postcode
 from portal.domain.inbox.filter import MAX_QUERY_WORDS
-from portal.models import Reporter, Signal
-from portal.vocabulary import SubmitterKind
+from portal.models import Signal
+from portal.search_text import SQLITE_INDEX, TRIGRAM, search_words
 
-_REFERENCE = re.compile(r"[A-Za-z]{1,10}-\d{4}-\d{6}")
+_REFERENCE = re.compile(r"[a-z]{1,10}-\d{4}-\d{6}")
+_FTS = table(SQLITE_INDEX)
+_LIKE_ESCAPE = "\\"
 
 
 def text_conditions(q: str, dialect: str) -> list[ColumnElement[bool]]:
-    """Every word must occur in the reference, title, address or description, or in the
-    name or KvK number of the organisation that sent it. Case does not matter (SQLite: for
-    ASCII letters only), and % and _ are taken literally. The contact details (a person's
-    name, email address, phone) are never searched: not every colleague may see them."""
+    """Nothing for an empty query, else one condition: the signal is among those whose
+    search text has every word."""
+    words = tuple(search_words(q)[:MAX_QUERY_WORDS])
+    if not words:
+        return []
+    return [Signal.id.in_(select(_matching(words, dialect).c.id))]
+
+
+@lru_cache(maxsize=256)
+def _matching(words: tuple[str, ...], dialect: str) -> CTE:
+    """The ids of the signals with every word, as a CTE. One object per query (hence the
+    cache): SQLAlchemy writes a CTE once at the top of a statement for all the places that
+    refer to that same object, and the inbox asks for the conditions more than once per
+    statement. The object holds only the query's words, nothing of a user or a session."""
     where: list[ColumnElement[bool]] = []
-    for word in q.split()[:MAX_QUERY_WORDS]:
+    indexed: list[str] = []  # SQLite: the MATCH expression of each word FTS5 can look up
+    for word in words:
         if _REFERENCE.fullmatch(word):
-            # A whole reference number: the unique index finds it, no scan needed.
+            # A whole reference number: the unique index finds it.
             where.append(Signal.reference == word.upper())
             continue
-        pattern = "%" + word.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
-        cheap = (Signal.title, Signal.street, Signal.postcode, Signal.house_number)
-        # Cheap columns first, the description last: OR stops at the first match.
-        matches = [_like(column, pattern, dialect) for column in cheap]
-        matches.append(_like(Signal.reference, pattern, dialect))
-        matches.append(_organisation_matches(word, pattern, dialect))
-        matches.append(_like(Signal.description, pattern, dialect))
-        postcode = normalise_postcode(word)
-        if postcode and " " not in word:  # "1216ab" finds "1216 AB"
-            matches.append(Signal.postcode == postcode)
-        where.append(or_(*matches))
-    return where
+        variants = _variants(word)
+        if dialect == "sqlite" and all(len(v) >= TRIGRAM for v in variants):
+            indexed.append(_fts_alternatives(variants))
+        else:
+            where.append(or_(*(_contains(v, dialect) for v in variants)))
+    found = _fts_rowids(" AND ".join(indexed)) if indexed else None
+    if found is not None and not where:
+        ids = found  # straight from the FTS5 table (the outer IN meets the signals)
+    else:
+        ids = select(Signal.id).where(*where)
+        if found is not None:
+            ids = ids.where(Signal.id.in_(found))
+    return ids.cte("text_matches").prefix_with("MATERIALIZED")
 
 
-def _like(column: Any, pattern: str, dialect: str) -> ColumnElement[bool]:
-    if dialect == "postgresql":
-        return column.ilike(pattern, escape="/")
-    # SQLite's LIKE already ignores ASCII case; lower() would only copy every text.
-    return column.like(pattern, escape="/")
-
-
-def _organisation_matches(word: str, pattern: str, dialect: str) -> ColumnElement[bool]:
-    """The word in the organisation's name or KvK number ("12.34.56.78" finds 12345678).
-
-    Each database its own way, as measured with bench/inbox_bench.py's 100,000 signals (3% of
-    them from organisations): SQLite checks the signal's own submitter kind first and looks up
-    the reporter (by its unique signal_id) only for the few organisations, which adds about
-    10% to a search; PostgreSQL made that lookup for every row (five times slower), but with
-    an uncorrelated IN it reads the matching reporters once into a hashed set (+13%)."""
-    found = [
-        _like(Reporter.organisation_name, pattern, dialect),
-        Reporter.kvk_number.like(pattern, escape="/"),
-    ]
+def _variants(word: str) -> list[str]:
+    """The word itself and what else it may stand for: "12.34.56.78" is the KvK number
+    12345678. (A postcode typed without its space, "1216ab", needs nothing: the search text
+    has the postcode both ways.)"""
+    variants = [word]
     try:
         kvk = organisations.normalise_kvk(word)
     except organisations.InvalidKvkNumber:
         kvk = None
     if kvk and kvk != word:
-        found.append(Reporter.kvk_number == kvk)
+        variants.append(kvk)
+    return variants
+
+
+def _contains(normalised: str, dialect: str) -> ColumnElement[bool]:
+    if len(normalised) < TRIGRAM:
+        position = func.strpos if dialect == "postgresql" else func.instr
+        return position(Signal.search_text, normalised) > 0
     if dialect == "postgresql":
-        matching = select(Reporter.signal_id).where(
-            Reporter.organisation_name.is_not(None), or_(*found)
-        )
-        return Signal.id.in_(matching)
-    reporter = select(Reporter.id).where(Reporter.signal_id == Signal.id, or_(*found))
-    return and_(Signal.submitter_kind == SubmitterKind.ORGANISATION.value, reporter.exists())
+        escaped = "".join(_LIKE_ESCAPE + c if c in "%_\\" else c for c in normalised)
+        return Signal.search_text.like(f"%{escaped}%", escape=_LIKE_ESCAPE)
+    return Signal.id.in_(_fts_rowids(_fts_alternatives([normalised])))
+
+
+def _fts_alternatives(variants: list[str]) -> str:
+    # FTS5 strings: within double quotes everything is literal, a quote is written twice.
+    quoted = ['"' + v.replace('"', '""') + '"' for v in variants]
+    return quoted[0] if len(quoted) == 1 else "(" + " OR ".join(quoted) + ")"
+
+
+def _fts_rowids(expression: str):  # type: ignore[no-untyped-def]
+    """The ids the FTS5 table finds for ``expression`` (its rowid is the signal's id)."""
+    match = literal_column(SQLITE_INDEX).op("MATCH")(bindparam("fts", expression, unique=True))
+    return select(literal_column("rowid").label("id")).select_from(_FTS).where(match)

@@ -1,83 +1,46 @@
-"""How fast is "Is dit al gemeld?" with 1,000,000 signals?
+"""Nearby open signals ("Is dit al gemeld?") at 1,000 and 1,000,000 signals.
 
-Fills a fresh SQLite database (and a throwaway PostgreSQL cluster when ``initdb`` is on the PATH)
-with signals whose pins are spread over Hilversum (bulk inserts: executemany on SQLite, COPY on
-PostgreSQL - not through the form), then times ``portal.domain.nearby.open_signals_near`` by
-point and by buurt, a bare primary-key query as the database's own floor, and the fragment the
-form's script asks for (GET /melden/in-de-buurt) against a bare Flask endpoint in the same app.
-Prints markdown tables (p50/p95 in ms) and the query plans.
+Seeds one database per size (``bench/seed.py``: SQLite from a cached template, databases in a
+throwaway PostgreSQL cluster; every signal with a pin in its buurt), then times
+``portal.domain.nearby.open_signals_near`` by point and by buurt, a bare primary-key query as
+the database's own floor, and the fragment the form's script asks for
+(GET /melden/in-de-buurt) against a bare Flask endpoint in the same app. Prints markdown
+tables (p50/p95 in ms) and the query plans.
 
-    .venv/bin/python bench/nearby_bench.py                          # 1,000 and 1,000,000
-    .venv/bin/python bench/nearby_bench.py --sizes 1000 100000 --no-postgres   # quicker
-
-Not part of the test suite.
+    .venv/bin/python -m bench nearby                          # 1,000 and 1,000,000
+    .venv/bin/python -m bench nearby --sizes 1000 100000 --no-postgres   # quicker
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import random
 import shutil
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import numpy as np  # shapely's own dependency
+import shapely
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
-import numpy as np  # noqa: E402 - shapely's own dependency
-import shapely  # noqa: E402
-from sqlalchemy import event, select, text  # noqa: E402
-from sqlalchemy.orm import Session  # noqa: E402
-
-from portal import create_app, migrate  # noqa: E402
-from portal.database import make_engine  # noqa: E402
-from portal.domain.geography import DATA_DIR, default_geography  # noqa: E402
-from portal.domain.nearby import OPEN_STATUSES, bounding_box, open_signals_near  # noqa: E402
-from portal.extensions import db  # noqa: E402
-from portal.models import Signal  # noqa: E402
-from portal.seeding import seed_demo_data, seed_geography  # noqa: E402
-from portal.vocabulary import Status, Theme  # noqa: E402
+from bench import machine, seed
+from portal import create_app
+from portal.domain.geography import DATA_DIR, default_geography
+from portal.domain.nearby import OPEN_STATUSES, bounding_box, open_signals_near
+from portal.extensions import db
+from portal.models import Signal
 
 NOW = datetime.now(UTC)
 RADIUS_M = 250.0
 LIMIT = 5
 MAX_AGE = timedelta(days=183)
-BATCH = 50_000
-OPEN_WEIGHTS = {
-    Status.RECEIVED: 20,
-    Status.IN_PROGRESS: 35,
-    Status.AWAITING_RESIDENT: 10,
-    Status.FORWARDED: 15,
-    Status.PLANNED: 15,
-    Status.REOPENED: 5,
-}
-COLUMNS = [
-    "id",
-    "reference",
-    "kind",
-    "title",
-    "description",
-    "status",
-    "lon",
-    "lat",
-    "wijk_code",
-    "buurt_code",
-    "location_source",
-    "location_flagged",
-    "public_title",
-    "public_display",
-    "sensitive",
-    "locale",
-    "created_at",
-    "updated_at",
-    "version",
-]
+TINY = 200
 
 
 # --- where the pins go -----------------------------------------------------------------------
@@ -113,124 +76,6 @@ class Hilversum:
             coords.append(np.column_stack([lon[chosen], lat[chosen]]))
             buurten += [self.codes[i] for i in inside[1][first[1]]]
         return np.concatenate(coords)[:count], buurten[:count]
-
-
-# --- filling the database -------------------------------------------------------------------
-
-
-def rows(count: int, place: Hilversum, seed: int = 2026) -> Iterator[tuple[object, ...]]:
-    """Signals like the inbox bench's: three years, more of them recent, most of the older ones
-    closed; 1% sensitive; public titles on half of them."""
-    rng = random.Random(seed)
-    points, buurten = place.points(count, np.random.default_rng(seed))
-    counters: dict[int, int] = {}
-    for i in range(count):
-        age = timedelta(days=1095 * rng.random() ** 1.6, seconds=rng.randrange(86400))
-        created = NOW - age
-        counters[created.year] = counters.get(created.year, 0) + 1
-        closed_share = 0.93 if age.days > 60 else (0.5 if age.days > 14 else 0.15)
-        if rng.random() < closed_share:
-            status = Status.RESOLVED if rng.random() < 0.85 else Status.DECLINED
-        else:
-            status = rng.choices(list(OPEN_WEIGHTS), weights=list(OPEN_WEIGHTS.values()))[0]
-        buurt = buurten[i]
-        yield (
-            i + 1,
-            f"HLV-{created.year}-{counters[created.year]:07d}",
-            "knelpunt" if rng.random() < 0.85 else "initiatief",
-            "Melding",
-            "Een beschrijving.",
-            status.value,
-            float(points[i, 0]),
-            float(points[i, 1]),
-            place.wijk_of[buurt],
-            buurt,
-            "pin",
-            False,
-            "Losse tegel" if rng.random() < 0.5 else None,
-            False,
-            rng.random() < 0.01,
-            "nl",
-            created,
-            created,
-            1,
-        )
-
-
-def fill(url: str, count: int, place: Hilversum) -> float:
-    """Migrated schema, geography, demo staff, then ``count`` signals with 1-2 themes each.
-    Returns the seconds the bulk insert took."""
-    migrate.upgrade(url)
-    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "bench"})
-    with app.app_context():
-        seed_geography(db.session, default_geography())
-        list(seed_demo_data(db.session))
-        db.session.commit()
-        db.engine().dispose()
-    engine = make_engine(url)
-    start = time.perf_counter()
-    if engine.dialect.name == "postgresql":
-        _copy_postgres(engine, count, place)
-    else:
-        _insert_sqlite(engine, count, place)
-    filled = time.perf_counter() - start
-    # Statistics for the planner, as a database that has been running a while has them.
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE"))
-    engine.dispose()
-    return filled
-
-
-def _themes(signal_id: int) -> list[str]:
-    themes = [t.value for t in Theme]
-    first = themes[signal_id % 4]
-    return [first] if signal_id % 3 else [first, themes[(signal_id + 1) % 4]]
-
-
-def _insert_sqlite(engine, count: int, place: Hilversum) -> None:  # type: ignore[no-untyped-def]
-    # SQLAlchemy keeps SQLite moments as text in this form; the query compares them as such.
-    def as_text(moment: datetime) -> str:
-        return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
-
-    raw = engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        cursor.execute("PRAGMA synchronous=OFF")
-        insert_signal = (
-            f"INSERT INTO signals ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
-        )
-        batch: list[tuple[object, ...]] = []
-        themes: list[tuple[int, str]] = []
-        for row in rows(count, place):
-            batch.append((*row[:16], as_text(row[16]), as_text(row[17]), row[18]))  # type: ignore[arg-type]
-            themes += [(row[0], t) for t in _themes(row[0])]  # type: ignore[arg-type]
-            if len(batch) >= BATCH:
-                cursor.executemany(insert_signal, batch)
-                cursor.executemany("INSERT INTO signal_themes VALUES (?, ?)", themes)
-                batch.clear()
-                themes.clear()
-        cursor.executemany(insert_signal, batch)
-        cursor.executemany("INSERT INTO signal_themes VALUES (?, ?)", themes)
-        raw.commit()
-    finally:
-        raw.close()
-
-
-def _copy_postgres(engine, count: int, place: Hilversum) -> None:  # type: ignore[no-untyped-def]
-    raw = engine.raw_connection()
-    try:
-        connection = raw.driver_connection
-        with connection.cursor() as cursor:
-            with cursor.copy(f"COPY signals ({', '.join(COLUMNS)}) FROM STDIN") as copy:
-                for row in rows(count, place):
-                    copy.write_row(row)
-            with cursor.copy("COPY signal_themes (signal_id, theme) FROM STDIN") as copy:
-                for signal_id in range(1, count + 1):
-                    for theme in _themes(signal_id):
-                        copy.write_row((signal_id, theme))
-        connection.commit()
-    finally:
-        raw.close()
 
 
 # --- measuring ------------------------------------------------------------------------------
@@ -399,49 +244,41 @@ def table(title: str, results: list[Result]) -> str:
 
 
 def run(url: str, label: str, size: int, runs: int, place: Hilversum) -> str:
-    filled = fill(url, size, place)
-    print(f"{label}: {size:,} signals inserted in {filled:.1f} s", file=sys.stderr)
+    inserted = seed.database(url, size, pins=1.0)
+    how = f"inserted in {inserted:.1f} s" if inserted else "copied from the template"
+    print(f"{label}: {size:,} signals {how}", file=sys.stderr)
     results, plan = measure(url, runs, place)
     return table(f"{label}, {size:,} signals", results) + f"\n\nPlan:\n\n```\n{plan}\n```"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 1_000_000])
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--no-postgres", action="store_true")
-    options = parser.parse_args()
 
+
+def main(args: argparse.Namespace) -> int:
+    sizes = [TINY] if args.tiny else sorted(set(args.sizes))
+    runs = 2 if args.tiny else args.runs
+    print(machine.describe())
+    print()
     place = Hilversum()
     workdir = Path(tempfile.mkdtemp(prefix="nearby-bench-"))
     workdir.chmod(0o755)  # the PostgreSQL cluster below runs as the postgres user
     outputs = []
     try:
-        for size in options.sizes:
+        for size in sizes:
             url = f"sqlite:///{workdir / f'bench-{size}.sqlite3'}"
-            outputs.append(run(url, "SQLite", size, options.runs, place))
-        if not options.no_postgres and shutil.which("initdb"):
-            from tests.fixtures.databases import PostgresCluster
-
-            (workdir / "pg").mkdir()
-            cluster = PostgresCluster(workdir / "pg")
-            cluster.start()
-            try:
-                for size in options.sizes:
+            outputs.append(run(url, "SQLite", size, runs, place))
+        if not args.no_postgres:
+            with seed.postgres(workdir / "pg") as cluster:
+                if cluster is None:
+                    print("initdb not on the PATH: PostgreSQL skipped", file=sys.stderr)
+                for size in sizes if cluster is not None else []:
                     cluster.execute(f"CREATE DATABASE bench_{size}")
-                    outputs.append(
-                        run(
-                            cluster.url(f"bench_{size}"), "PostgreSQL 15", size, options.runs, place
-                        )
-                    )
-            finally:
-                cluster.stop()
-        elif not options.no_postgres:
-            print("initdb not on the PATH: PostgreSQL skipped", file=sys.stderr)
+                    url = cluster.url(f"bench_{size}")
+                    outputs.append(run(url, "PostgreSQL", size, runs, place))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     print("\n\n".join(outputs))
-
-
-if __name__ == "__main__":
-    main()
+    return 0
