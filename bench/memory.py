@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import secrets
 import sqlite3
 import tempfile
 import threading
@@ -35,6 +34,7 @@ from bench.pages import (
     _request,
     get_page,
     gunicorn,
+    portal_environment,
     portal_flow,
     prepare_portal,
     status_paths,
@@ -168,15 +168,7 @@ def main(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp:
         folder = Path(tmp)
         url = prepare_portal(folder)
-        env = {
-            "PORTAL_ENV": "production",
-            "PORTAL_SECRET_KEY": secrets.token_urlsafe(48),
-            "PORTAL_PUBLIC_BASE_URL": f"https://{HOST}",
-            "PORTAL_DATABASE_URL": url,
-            "PORTAL_UPLOAD_FOLDER": str(folder / "uploads"),
-            "PORTAL_OUTBOX_DELIVERY": "off",
-            "PORTAL_SUBMIT_RATE_LIMIT": "1000000 per hour",
-        }
+        env = portal_environment(url, folder)
         with gunicorn("portal", "portal:create_app()", env, HOST) as server:
             status = status_paths(server, 10)
             steps = the_mix(server, status, a_reference(url), log_in(server))

@@ -285,6 +285,20 @@ def prepare_portal(folder: Path) -> str:
     return url
 
 
+def portal_environment(url: str, folder: Path) -> dict[str, str]:
+    """The portal in production configuration, delivery left to the outbox worker (as on
+    several app servers), the submit limit raised out of the way of the clients."""
+    return {
+        "PORTAL_ENV": "production",
+        "PORTAL_SECRET_KEY": secrets.token_urlsafe(48),
+        "PORTAL_PUBLIC_BASE_URL": f"https://{HOST}",
+        "PORTAL_DATABASE_URL": url,
+        "PORTAL_UPLOAD_FOLDER": str(folder / "uploads"),
+        "PORTAL_OUTBOX_DELIVERY": "off",
+        "PORTAL_SUBMIT_RATE_LIMIT": "1000000 per hour",
+    }
+
+
 def status_paths(server: Server, count: int) -> list[str]:
     """Status pages of signals sent through the form (their links show once, on the
     confirmation page)."""
@@ -338,15 +352,7 @@ def main(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-pages-") as tmp:
         folder = Path(tmp)
         url = prepare_portal(folder)
-        portal_env = {
-            "PORTAL_ENV": "production",
-            "PORTAL_SECRET_KEY": secrets.token_urlsafe(48),
-            "PORTAL_PUBLIC_BASE_URL": f"https://{HOST}",
-            "PORTAL_DATABASE_URL": url,
-            "PORTAL_UPLOAD_FOLDER": str(folder / "uploads"),
-            "PORTAL_OUTBOX_DELIVERY": "off",
-            "PORTAL_SUBMIT_RATE_LIMIT": "1000000 per hour",
-        }
+        portal_env = portal_environment(url, folder)
         bare_env = {"BARE_DATABASE_URL": f"sqlite:///{folder / 'bare.sqlite3'}"}
         with (
             gunicorn("portal", "portal:create_app()", portal_env, HOST) as portal,

@@ -56,6 +56,8 @@ def _make_environment(locale: str) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # Templates change with a deploy, which restarts the process: no stat() per render.
+        auto_reload=False,
     )
     translations = catalogue.translations(locale)
     env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]

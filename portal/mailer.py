@@ -24,9 +24,12 @@ from email.utils import formataddr, formatdate, parseaddr
 
 from flask import Flask
 from flask_mail import BadHeaderError, Message, email_dispatched, sanitize_address
+from sqlalchemy.orm import Session
 
+from portal.domain.mail import RenderedMail
 from portal.models import OutboxMessage
 from portal.outbox import ServerUnavailable
+from portal.outbox_compose import Composer
 
 log = logging.getLogger(__name__)
 
@@ -291,6 +294,19 @@ class Sender:
 
 def make_sender(app: Flask) -> Sender:
     return Sender(app)
+
+
+def make_composer(app: Flask) -> Composer:
+    """Writes mail queued with ``queue_composed`` (portal/outbox_compose.py) with the app's
+    templates, links and settings, wherever the deliverer runs (a thread, a command)."""
+    from portal.domain import notifications
+    from portal.public.services import mail_context
+
+    def compose(session: Session, message: OutboxMessage, what: dict[str, object]) -> RenderedMail:
+        with app.app_context():
+            return notifications.compose(session, message.signal_id, what, mail_context())
+
+    return compose
 
 
 def _unsubscribe_headers(url: str | None) -> dict[str, str]:

@@ -11,6 +11,7 @@ connection and records each batch's outcomes in one transaction.
 from __future__ import annotations
 
 import atexit
+import json
 import logging
 import threading
 import time
@@ -27,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from portal.domain.mail import RenderedMail, redact_secret_links
 from portal.models import OutboxMessage, utcnow
+from portal.outbox_compose import compose_claimed
 
 if TYPE_CHECKING:  # this module is used outside Flask too (domain, workers)
     from flask import Flask
@@ -91,6 +93,33 @@ def queue_mail(
         body_html=mail.html,
         signal_id=signal_id,
     )
+    return _queued(session, message)
+
+
+def queue_composed(
+    session: Session,
+    *,
+    purpose: str,
+    recipient: str,
+    compose: dict[str, object],
+    signal_id: int | None = None,
+    reply_to: str | None = None,
+) -> OutboxMessage:
+    """Mail the deliverer writes just before sending it (portal/outbox_compose.py):
+    ``compose`` says which and for whom, as JSON the app's composer understands."""
+    message = OutboxMessage(
+        purpose=purpose,
+        recipient=recipient,
+        reply_to=reply_to,
+        subject="",
+        body_text="",
+        compose=json.dumps(compose),
+        signal_id=signal_id,
+    )
+    return _queued(session, message)
+
+
+def _queued(session: Session, message: OutboxMessage) -> OutboxMessage:
     session.add(message)
     # Remembered on the session so the after-commit hook can deliver exactly these.
     session.info.setdefault(QUEUED_KEY, []).append(message)
@@ -294,6 +323,8 @@ def _failed_attempt(
 class _Batch:
     messages: list[OutboxMessage]
     claimed_at: datetime  # the clock when it was claimed; the claim lasts CLAIM_DURATION
+    # Mail to be written by the deliverer that could not be (by id: why).
+    unwritten: dict[int, Exception] = field(default_factory=dict)
 
 
 @dataclass
@@ -336,6 +367,11 @@ def _send_batch(
             continue
         if not result.server_available or clock() - batch.claimed_at >= SEND_WITHIN:
             result.unsent.append(message.id)
+            continue
+        unwritten = batch.unwritten.get(message.id)
+        if unwritten is not None:
+            values = _failed_attempt(message, unwritten, clock, max_attempts, report)
+            result.outcomes.append((message.id, values))
             continue
         try:
             send(message)
@@ -424,8 +460,10 @@ def deliver_due(
         )
         if remaining is not None:
             remaining -= len(messages)
-        # A short batch took everything that was due: no need to ask again.
-        return _Batch(messages, claimed_at) if messages else None
+        if not messages:  # a short batch took everything that was due: no need to ask again
+            return None
+        unwritten = compose_claimed(session_factory, messages, claimed_at + CLAIM_DURATION)
+        return _Batch(messages, claimed_at, unwritten)
 
     def settle(batch: _Batch, sent: _Sent) -> None:
         claimed_until = batch.claimed_at + CLAIM_DURATION
@@ -509,7 +547,8 @@ def init_app(app: Flask) -> None:
     commit. Whatever is not delivered here is left for ``flask outbox send``."""
     from sqlalchemy import event
 
-    from portal.mailer import make_sender
+    from portal import outbox_compose
+    from portal.mailer import make_composer, make_sender
 
     if app.config["OUTBOX_DELIVERY"] not in DELIVERY_MODES:
         raise ValueError(
@@ -518,6 +557,7 @@ def init_app(app: Flask) -> None:
         )
     session_factory = app.extensions["portal.db"]
     send = make_sender(app)
+    outbox_compose.register(session_factory, make_composer(app))
 
     def deliver(ids: list[int]) -> None:
         # Runs after the commit already succeeded: nothing may reach the caller from here.
@@ -566,9 +606,12 @@ def redact_failed(session: Session, older_than: datetime) -> int:
         )
     ):
         text, html = _redacted(message)
-        if (text, html) != (message.body_text, message.body_html) or message.list_unsubscribe:
+        changed = (text, html) != (message.body_text, message.body_html)
+        # Never written (``compose``): what it held, a status link, goes as well.
+        if changed or message.list_unsubscribe or message.compose:
             message.body_text, message.body_html = text, html
             message.list_unsubscribe = None
+            message.compose = None
             count += 1
     session.flush()
     return count

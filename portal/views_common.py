@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -134,18 +135,28 @@ HSTS = "max-age=63072000; includeSubDomains"
 PRIVATE_PREFIXES = ("/status/", "/melden", "/backoffice", "/antwoord/", "/attendering/", "/volgen/")
 
 
+@lru_cache(maxsize=4)
+def _fixed_headers(tile_url: str, production: bool) -> tuple[tuple[str, str], ...]:
+    fixed = [
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "same-origin"),
+        ("Content-Security-Policy", content_security_policy(tile_url)),
+        ("Permissions-Policy", PERMISSIONS_POLICY),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+    ]
+    if production:
+        fixed.append(("Strict-Transport-Security", HSTS))
+    return tuple(fixed)
+
+
 def _security_headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault(
-        "Content-Security-Policy", content_security_policy(current_app.config["MAP_TILE_URL"])
-    )
-    headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    if current_app.config.get("PORTAL_ENV_IS_PRODUCTION"):
-        headers.setdefault("Strict-Transport-Security", HSTS)
+    config = current_app.config
+    fixed = _fixed_headers(config["MAP_TILE_URL"], bool(config.get("PORTAL_ENV_IS_PRODUCTION")))
+    # Only where the view did not set one itself (a download's own CSP, say).
+    present = {name.lower() for name in headers.keys()}  # noqa: SIM118 (Headers: names)
+    headers.extend([(name, value) for name, value in fixed if name.lower() not in present])
     # Overrides what a view set, unless that says the same ("private, no-store" on photos).
     private = request.path.startswith(PRIVATE_PREFIXES)
     if private and "no-store" not in headers.get("Cache-Control", ""):

@@ -303,6 +303,12 @@ FILTERS = [
     {"scope": "all", "far_overdue": "1", "kind": "knelpunt"},
     {"scope": "all", "respond_late": "1"},
     {"scope": "all", "theme": "heel"},  # not on the counts' key: counted from the signals
+    # A text search: every count from one pass over what it found (counts._in_one_pass).
+    {"scope": "all", "q": "glasbak"},
+    {"scope": "mine", "q": "afval glasbak", "status": "open", "overdue": "1"},
+    {"scope": "all", "q": "glasbak", "handle_late": "1", "respond_late": "1"},
+    {"scope": "all", "q": "glasbak", "status": "closed", "far_overdue": "1"},
+    {"scope": "all", "q": "zwembad"},
 ]
 
 

@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import String, and_, cast, literal, null, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from portal.domain import audit
-from portal.domain.routing import Cover
 from portal.domain.working_days import LOCAL_TIMEZONE
 from portal.models import Absence, AuditRecord, Role, Signal, User
 from portal.vocabulary import CLOSED_STATUSES
@@ -179,15 +178,22 @@ def _on(day: date):  # type: ignore[no-untyped-def]
     return (Absence.starts_on <= day, Absence.ends_on >= day)
 
 
-def stand_ins_on(session: Session, day: date) -> dict[int, Cover]:
-    """Absent user id -> their stand-in on ``day`` (for routing). A stand-in who has been
-    deactivated since covers nobody: the signal then goes to the absent owner as usual."""
-    rows = session.execute(
-        select(Absence.user_id, Absence.stand_in_id, Absence.id)
+def stand_ins_statement(day: date):  # type: ignore[no-untyped-def]
+    """Who stands in for whom on ``day`` (for routing), as a part of the routing's one
+    statement (intake.load_routing_rules): ("absence", None, absent user id, stand-in id,
+    absence id) rows. A stand-in who has been deactivated since covers nobody: the signal
+    then goes to the absent owner as usual."""
+    return (
+        select(
+            literal("absence"),
+            cast(null(), String),
+            Absence.user_id,
+            Absence.stand_in_id,
+            Absence.id,
+        )
         .join(User, User.id == Absence.stand_in_id)
         .where(*_on(day), User.active.is_(True))
-    ).all()
-    return {user_id: Cover(stand_in_id, absence_id) for user_id, stand_in_id, absence_id in rows}
+    )
 
 
 def stand_in_for(session: Session, user_id: int, day: date) -> User | None:

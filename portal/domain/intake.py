@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Integer, cast, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
 from portal.domain import absences, audit, notifications
@@ -15,6 +15,7 @@ from portal.domain.geography import AddressLocator, Geography, OfflineAddressLoc
 from portal.domain.photos import StoredPhoto
 from portal.domain.references import next_reference
 from portal.domain.routing import (
+    Cover,
     LocationInput,
     Placement,
     RoutingRules,
@@ -105,27 +106,42 @@ class OutsideHilversum(ValueError):
     """The location lies outside the municipality: Wijkzaken cannot take it on."""
 
 
+# Typed: PostgreSQL takes an untyped NULL in a UNION's first SELECT for text.
+_NO_ID = cast(null(), Integer)
+
+
 def load_routing_rules(session: Session, *, on: date | None = None) -> RoutingRules:
     """The routing as the admin set it; ``on`` a (local) day, also who stands in for whom
-    that day, so an absent owner's new signals go to their stand-in."""
-    rules = session.scalars(
-        select(RoutingRule).join(RoutingRule.owner).where(User.active.is_(True))
-    ).all()
-    by_wijk = {r.scope: r.owner_id for r in rules if r.scope != GENERAL_INBOX}
-    general = next((r.owner_id for r in rules if r.scope == GENERAL_INBOX), None)
-    managers: dict[str, list[int]] = {}
-    for wijk_code, manager_id in session.execute(
-        select(user_wijken.c.wijk_code, User.id)
+    that day, so an absent owner's new signals go to their stand-in. One statement: every
+    resident who sends the form waits for it."""
+    active = User.active.is_(True)
+    parts = [
+        select(literal("rule"), RoutingRule.scope, RoutingRule.owner_id, _NO_ID, _NO_ID)
+        .join(User, User.id == RoutingRule.owner_id)
+        .where(active),
+        select(literal("manager"), user_wijken.c.wijk_code, User.id, _NO_ID, _NO_ID)
         .join(User, User.id == user_wijken.c.user_id)
-        .where(User.active.is_(True), User.role == Role.ACCOUNTMANAGER.value)
-        .order_by(user_wijken.c.wijk_code, User.id)
-    ):
-        managers.setdefault(wijk_code, []).append(manager_id)
+        .where(active, User.role == Role.ACCOUNTMANAGER.value),
+    ]
+    if on is not None:
+        parts.append(absences.stand_ins_statement(on))
+    by_wijk: dict[str, int] = {}
+    general = None
+    managers: dict[str, list[int]] = {}
+    stand_ins: dict[int, Cover] = {}
+    for part, code, first, second, third in session.execute(union_all(*parts)):
+        if part == "rule" and code == GENERAL_INBOX:
+            general = first
+        elif part == "rule":
+            by_wijk[code] = first
+        elif part == "manager":
+            managers.setdefault(code, []).append(first)
+        else:
+            stand_ins[first] = Cover(second, third)
+    for ids in managers.values():
+        ids.sort()  # a stable order: who gets the next signal of a wijk with several
     return RoutingRules(
-        by_wijk=by_wijk,
-        general_owner_id=general,
-        managers_by_wijk=managers,
-        stand_ins=absences.stand_ins_on(session, on) if on is not None else {},
+        by_wijk=by_wijk, general_owner_id=general, managers_by_wijk=managers, stand_ins=stand_ins
     )
 
 
@@ -179,7 +195,8 @@ def submit_signal(session: Session, data: Submission, settings: IntakeSettings) 
     placement = place(settings.geography, data.location)
     if placement.outside_hilversum:
         raise OutsideHilversum()
-    routed = route(load_routing_rules(session, on=local_date(settings.now)), placement.wijk_code)
+    rules = load_routing_rules(session, on=local_date(settings.now))
+    routed = route(rules, placement.wijk_code)
     owner_id = routed.owner_id
     # Who stood in for whom: how "Geef terug" finds what came in during an absence.
     cover = (
@@ -189,7 +206,7 @@ def submit_signal(session: Session, data: Submission, settings: IntakeSettings) 
     )
 
     signal = _new_signal(session, data, placement, owner_id, settings)
-    token = issue_status_token(session, signal)
+    token = issue_status_token(session, signal, first=True)
     audit.record(
         session,
         "signal.created",
@@ -205,7 +222,6 @@ def submit_signal(session: Session, data: Submission, settings: IntakeSettings) 
         submitter_kind=signal.submitter_kind,
         **cover,
     )
-    session.flush()
     away = session.get(User, routed.covering_for) if routed.covering_for is not None else None
     notifications.signal_received(
         session,
@@ -215,6 +231,7 @@ def submit_signal(session: Session, data: Submission, settings: IntakeSettings) 
         covering_for=away,
         # Who registered it for their own inbox needs no mail about it.
         notify_owner=data.registrar_id is None or data.registrar_id != owner_id,
+        stand_ins=rules.stand_ins,  # today's, as routing just read them
     )
     session.flush()
     for_wijk = signal.wijk_code is not None and owner_id is not None and not routed.general

@@ -3,7 +3,7 @@ this module only decides and queues (in the caller's transaction)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from portal.domain import absences
 from portal.domain.dialogue import reply_addresses
 from portal.domain.mail import Links, MailRenderer, RenderedMail
+from portal.domain.routing import Cover
 from portal.domain.tokens import issue_status_token
 from portal.domain.working_days import add_working_days, local_date
 from portal.models import (
@@ -23,7 +24,7 @@ from portal.models import (
     User,
     utcnow,
 )
-from portal.outbox import queue_mail
+from portal.outbox import queue_composed, queue_mail
 
 
 @dataclass(frozen=True)
@@ -50,10 +51,7 @@ def _to_resident(
     ctx: MailContext,
 ) -> OutboxMessage:
     """Every mail to a resident: a reply to it lands on their signal (``mail receive``)."""
-    reply_to = None
-    if ctx.reply_to:
-        address = reply_addresses.reply_address_for(session, signal, utcnow())
-        reply_to = reply_addresses.format_address(ctx.reply_to, address.reply_id)
+    reply_to = _reply_to(session, signal, ctx)
     return queue_mail(
         session,
         purpose=purpose,
@@ -62,6 +60,17 @@ def _to_resident(
         signal_id=signal.id,
         reply_to=reply_to,
     )
+
+
+def _reply_to(
+    session: Session, signal: Signal, ctx: MailContext, *, signal_is_new: bool = False
+) -> str | None:
+    if not ctx.reply_to:
+        return None
+    address = reply_addresses.reply_address_for(
+        session, signal, utcnow(), signal_is_new=signal_is_new
+    )
+    return reply_addresses.format_address(ctx.reply_to, address.reply_id)
 
 
 def respond_by(signal: Signal, ctx: MailContext) -> date:
@@ -118,6 +127,11 @@ def _to_owner(
     )
 
 
+# The mails the deliverer writes (compose); their templates have the same names.
+RECEIVED = "signal_received"
+OWNER_NEW = "owner_new_signal"
+
+
 def signal_received(
     session: Session,
     signal: Signal,
@@ -126,34 +140,90 @@ def signal_received(
     *,
     covering_for: User | None = None,
     notify_owner: bool = True,
+    stand_ins: Mapping[int, Cover] | None = None,
 ) -> None:
     """Confirmation to the resident (if they left an address) and a heads-up to the owner.
     ``covering_for``: routing gave the signal to a stand-in for this absent colleague.
-    ``notify_owner`` False: the owner registered it themselves and needs no heads-up."""
+    ``notify_owner`` False: the owner registered it themselves and needs no heads-up.
+    ``stand_ins``: who stands in for whom on the day it came in, when the caller has them.
+
+    Both are written by the deliverer (:func:`compose`), not here: every resident who sends
+    the form would otherwise wait for two mails to be rendered (a quarter of the request,
+    bench/README.md). The queued rows say which mail, for whom, with the one thing the
+    database cannot tell again: the status link's token."""
+    covering_id = covering_for.id if covering_for is not None else None
+    # The links as this request would write them (without PUBLIC_BASE_URL, its own host).
+    origin = {"base_url": ctx.links.base_url}
     reporter = signal.reporter
     if reporter is not None and reporter.email:
-        mail = ctx.renderer.render(
-            "signal_received",
+        reply_to = _reply_to(session, signal, ctx, signal_is_new=True)  # made by this intake
+        queue_composed(
+            session,
+            purpose="confirmation",
+            recipient=reporter.email,
+            compose={**origin, "mail": RECEIVED, "token": token, "covering_for": covering_id},
+            signal_id=signal.id,
+            reply_to=reply_to,
+        )
+    if signal.owner is not None and notify_owner:
+        if stand_ins is None:
+            day = local_date(signal.created_at)
+            recipient, away = _owner_recipient(session, signal.owner, day)
+        elif (cover := stand_ins.get(signal.owner.id)) is not None:
+            recipient, away = session.get_one(User, cover.stand_in_id), signal.owner
+        else:
+            recipient, away = signal.owner, None
+        queue_composed(
+            session,
+            purpose="owner_new_signal",
+            recipient=recipient.email,
+            compose={
+                **origin,
+                "mail": OWNER_NEW,
+                "recipient": recipient.id,
+                "covering_for": away.id if away is not None else covering_id,
+            },
+            signal_id=signal.id,
+        )
+
+
+def compose(
+    session: Session, signal_id: int | None, what: dict[str, object], ctx: MailContext
+) -> RenderedMail:
+    """Writes a mail queued by :func:`queue_composed` (``what``: its ``compose``), from the
+    signal as it is now. Raises LookupError when the signal or a person is gone."""
+    signal = session.get(Signal, signal_id) if signal_id is not None else None
+    if signal is None:
+        raise LookupError("the signal this mail is about no longer exists")
+    covering_for = _user(session, what.get("covering_for"))
+    links = Links(str(what["base_url"])) if what.get("base_url") else ctx.links
+    if what["mail"] == RECEIVED:
+        return ctx.renderer.render(
+            RECEIVED,
             signal.locale,
             signal=signal,
-            status_url=ctx.links.status(token),
+            status_url=links.status(str(what["token"])),
             working_days=ctx.response_working_days,
             covering_for=covering_for,
         )
-        _to_resident(
-            session, signal, purpose="confirmation", recipient=reporter.email, mail=mail, ctx=ctx
-        )
-    if signal.owner is not None and notify_owner:
-        _to_owner(
-            session,
-            signal,
-            signal.owner,
-            "owner_new_signal",
-            ctx,
-            day=local_date(signal.created_at),
+    if what["mail"] == OWNER_NEW:
+        recipient = _user(session, what["recipient"])
+        if recipient is None:
+            raise LookupError("the colleague this mail is for no longer exists")
+        return ctx.renderer.render(
+            OWNER_NEW,
+            "nl",
+            signal=signal,
+            signal_url=links.backoffice_signal(signal.reference),
+            recipient=recipient,
             covering_for=covering_for,
             respond_by=respond_by(signal, ctx),
         )
+    raise LookupError(f"no such mail to write: {what['mail']!r}")
+
+
+def _user(session: Session, user_id: object) -> User | None:
+    return session.get(User, user_id) if isinstance(user_id, int) else None
 
 
 def status_link(

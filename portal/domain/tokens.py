@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from portal.models import Signal, StatusToken
@@ -26,11 +26,16 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_status_token(session: Session, signal: Signal, *, revoke_others: bool = False) -> str:
+def issue_status_token(
+    session: Session, signal: Signal, *, revoke_others: bool = False, first: bool = False
+) -> str:
     """A new link for this signal; the oldest beyond the newest ``MAX_LINKS_PER_SIGNAL`` (or,
-    with ``revoke_others``, all earlier ones) stop working."""
+    with ``revoke_others``, all earlier ones) stop working. ``first``: the signal was made in
+    this transaction and has no other link, so there is nothing to revoke."""
     token = secrets.token_urlsafe(32)
     session.add(StatusToken(signal_id=signal.id, token_hash=hash_token(token)))
+    if first:
+        return token
     session.flush()
     keep = select(StatusToken.id).where(StatusToken.signal_id == signal.id)
     keep = keep.order_by(StatusToken.id.desc()).limit(1 if revoke_others else MAX_LINKS_PER_SIGNAL)
@@ -66,15 +71,19 @@ class PageState:
     status: str
 
 
+# Built once: on the busiest public page, making the statement anew cost more than running it.
+_PAGE_STATE = (
+    select(Signal.id, Signal.version, Signal.page_version, Signal.status, Signal.closed_at)
+    .join(StatusToken, StatusToken.signal_id == Signal.id)
+    .where(StatusToken.token_hash == bindparam("token_hash"))
+)
+
+
 def page_state_for_token(session: Session, token: str, now: datetime) -> PageState | None:
     """As ``signal_for_token``, but only the signal's state (None: unknown or expired)."""
     if not token or len(token) > 100:
         return None
-    row = session.execute(
-        select(Signal.id, Signal.version, Signal.page_version, Signal.status, Signal.closed_at)
-        .join(StatusToken, StatusToken.signal_id == Signal.id)
-        .where(StatusToken.token_hash == hash_token(token))
-    ).first()
+    row = session.execute(_PAGE_STATE, {"token_hash": hash_token(token)}).first()
     if row is None:
         return None
     expires = _expiry(row.status, row.closed_at)

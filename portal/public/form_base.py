@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 
+from babel import support
+from flask_babel import get_locale
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectMultipleField
+from wtforms.i18n import messages_path
 
 
 def _without_nul(value: object) -> object:
@@ -17,12 +21,22 @@ def _without_nul(value: object) -> object:
     return value
 
 
+@lru_cache(maxsize=8)
+def _wtforms_translations(locale: str) -> support.Translations:
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
 class PortalForm(FlaskForm):
     class Meta:
         def bind_field(self, form, unbound_field, options):  # type: ignore[no-untyped-def]
             # A new list per binding: the class's own field definitions stay untouched.
             filters = [_without_nul, *(unbound_field.kwargs.get("filters") or ())]
             return unbound_field.bind(form=form, filters=filters, **options)
+
+        def get_translations(self, form):  # type: ignore[no-untyped-def]
+            # WTForms' own messages in the visitor's language. Flask-WTF reads the catalogue
+            # from disk once per request; it never changes while the process runs.
+            return _wtforms_translations(str(get_locale()))
 
     def error_summary(
         self, extra: Mapping[str, Sequence[str]] | None = None

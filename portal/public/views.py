@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from portal.domain import intake, status_lookup
 from portal.domain.geography import normalise_postcode
@@ -226,8 +227,11 @@ def confirmation():  # type: ignore[no-untyped-def]
     submitted = session.get(SUBMITTED) or {}
     signal = None
     if submitted.get("reference"):
+        # What the page names, in the same statement: it is part of every resident's visit.
         signal = db.session.scalars(
-            select(Signal).where(Signal.reference == submitted["reference"])
+            select(Signal)
+            .where(Signal.reference == submitted["reference"])
+            .options(joinedload(Signal.owner), joinedload(Signal.wijk), joinedload(Signal.reporter))
         ).first()
     if signal is None:
         return render_template("public/confirmation_missing.html"), 404

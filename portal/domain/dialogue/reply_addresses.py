@@ -35,14 +35,18 @@ def active_reply_address(session: Session, signal: Signal) -> ReplyAddress | Non
     ).first()
 
 
-def reply_address_for(session: Session, signal: Signal, now: datetime) -> ReplyAddress:
-    """The signal's active reply address, made the first time a mail needs one."""
-    existing = active_reply_address(session, signal)
+def reply_address_for(
+    session: Session, signal: Signal, now: datetime, *, signal_is_new: bool = False
+) -> ReplyAddress:
+    """The signal's active reply address, made the first time a mail needs one.
+    ``signal_is_new``: made in this transaction, so it has none yet (no need to look)."""
+    existing = None if signal_is_new else active_reply_address(session, signal)
     if existing is not None:
         return existing
     address = ReplyAddress(signal_id=signal.id, reply_id=new_reply_id(), created_at=now)
     session.add(address)
-    session.flush()
+    if not signal_is_new:
+        session.flush()  # the next mail in this transaction finds it
     return address
 
 
