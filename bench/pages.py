@@ -270,18 +270,10 @@ def load(server: Server, work: Callable[[], bool], seconds: float) -> Round:
 
 
 def prepare_portal(folder: Path) -> str:
-    from portal import create_app, migrate
-    from portal.domain.geography import default_geography
-    from portal.extensions import db
-    from portal.seeding import seed_demo_data, seed_geography
+    from bench.seed import demo_app
 
     url = f"sqlite:///{folder / 'portal.sqlite3'}"
-    migrate.upgrade(url)
-    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "bench"})
-    with app.app_context():
-        seed_geography(db.session, default_geography())
-        list(seed_demo_data(db.session))
-        db.session.commit()
+    demo_app(url)
     return url
 
 

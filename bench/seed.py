@@ -59,6 +59,8 @@ from portal.models import (  # noqa: E402
 from portal.seeding import seed_demo_data, seed_geography  # noqa: E402
 
 if TYPE_CHECKING:
+    from flask import Flask
+
     from tests.fixtures.databases import PostgresCluster
 
 SEED_VERSION = 1
@@ -129,14 +131,22 @@ def _fingerprint() -> str:
     return digest.hexdigest()[:12]
 
 
-def fill(url: str, signals: int, *, pins: float = 0.6, seed: int = 2026) -> float:
-    """Seeds ``url`` (empty) and returns the seconds the signals took to insert."""
+def demo_app(url: str) -> Flask:
+    """The app on ``url`` (empty), migrated and seeded as ``make run`` seeds it: the CBS
+    geography, the demo staff with their routing rules and the demo signals."""
     migrate.upgrade(url)
     app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "bench"})
     with app.app_context():
         seed_geography(db.session, default_geography())
         list(seed_demo_data(db.session))
         db.session.commit()
+    return app
+
+
+def fill(url: str, signals: int, *, pins: float = 0.6, seed: int = 2026) -> float:
+    """Seeds ``url`` (empty) and returns the seconds the signals took to insert."""
+    app = demo_app(url)
+    with app.app_context():
         owners = {r.scope: r.owner_id for r in db.session.scalars(select(RoutingRule))}
         staff = list(
             db.session.scalars(select(User.id).where(User.role == Role.ACCOUNTMANAGER.value))

@@ -83,6 +83,24 @@ def deliver(app: Flask, **kwargs: object):
     return deliver_due(app.extensions["portal.db"], make_sender(app), **kwargs)  # type: ignore[arg-type]
 
 
+# ``flask outbox send --loop``, as a worker runs it next to the app servers.
+OUTBOX_WORKER = [sys.executable, "-m", "flask", "--app", "portal", "outbox", "send", "--loop"]
+
+
+def worker_environment(
+    app_config: dict[str, object], tmp_path: Path, mail_port: int
+) -> dict[str, str]:
+    """A worker process's settings: the tests' database, a mail server on ``mail_port``."""
+    return {
+        **os.environ,
+        "PORTAL_TESTING": "true",
+        "PORTAL_DATABASE_URL": str(app_config["DATABASE_URL"]),
+        "PORTAL_UPLOAD_FOLDER": str(tmp_path / "uploads"),
+        "PORTAL_MAIL_SERVER": "127.0.0.1",
+        "PORTAL_MAIL_PORT": str(mail_port),
+    }
+
+
 def content(message: EmailMessage, subtype: str) -> str:
     part = message.get_body((subtype,))
     assert part is not None, f"no text/{subtype} part"
@@ -454,15 +472,8 @@ def test_outbox_send_loop_runs_until_sigterm(
 ) -> None:
     app = make_app(OUTBOX_DELIVERY="off")
     queue(app)
-    env = {
-        **os.environ,
-        "PORTAL_TESTING": "true",
-        "PORTAL_DATABASE_URL": str(app_config["DATABASE_URL"]),
-        "PORTAL_UPLOAD_FOLDER": str(tmp_path / "uploads"),
-        "PORTAL_MAIL_SERVER": "127.0.0.1",
-        "PORTAL_MAIL_PORT": str(smtp.port),
-    }
-    command = [sys.executable, "-m", "flask", "--app", "portal", "outbox", "send", "--loop"]
+    env = worker_environment(app_config, tmp_path, smtp.port)
+    command = OUTBOX_WORKER
     worker = subprocess.Popen(
         [*command, "--interval", "0.2"],
         cwd=PROJECT_ROOT,

@@ -7,10 +7,8 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
-import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -25,10 +23,11 @@ from sqlalchemy import func, select
 from portal import create_app
 from portal.domain.mail import RenderedMail
 from portal.extensions import db
-from portal.mailer import OUTBOX_ID_HEADER, compose, make_sender
+from portal.mailer import OUTBOX_ID_HEADER, make_sender, mime_message
 from portal.models import OutboxMessage, utcnow
 from portal.outbox import BATCH_SIZE, ServerUnavailable, deliver_due, queue_mail
 from tests.fixtures.mailserver import CollectingHandler, SMTPServer
+from tests.test_outbox import OUTBOX_WORKER, worker_environment
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SENDER = "Wijkzaken Hilversum <wijkzaken@hilversum.example>"
@@ -287,15 +286,8 @@ def test_two_worker_processes_deliver_each_message_exactly_once(
     server takes 5 ms per message, so both are busy at the same time."""
     server.handler.delay = 0.005
     app = make_app()
-    env = {
-        **os.environ,
-        "PORTAL_TESTING": "true",
-        "PORTAL_DATABASE_URL": str(app_config["DATABASE_URL"]),
-        "PORTAL_UPLOAD_FOLDER": str(tmp_path / "uploads"),
-        "PORTAL_MAIL_SERVER": "127.0.0.1",
-        "PORTAL_MAIL_PORT": str(server.port),
-    }
-    command = [sys.executable, "-m", "flask", "--app", "portal", "outbox", "send", "--loop"]
+    env = worker_environment(app_config, tmp_path, server.port)
+    command = OUTBOX_WORKER
     workers = [
         subprocess.Popen(
             [*command, "--interval", "0.1"],
@@ -363,7 +355,7 @@ def test_text_outside_ascii_and_long_lines_arrive_as_written(eight_bit: bool) ->
     text = "Eén melding – ‘glasbak’ kapot.\r\nTweede regel.\n" + "x" * 1500 + "\n"
     html = "<p>Eén melding – ‘glasbak’</p>\n<p>" + "lang " * 400 + "</p>\n"
     subject = "Uw melding HLV-2026-000007 is ‘in behandeling’ – " + "heel lang " * 10
-    data = compose(
+    data = mime_message(
         message_row(body_text=text, body_html=html, subject=subject),
         SENDER,
         SENDER,
@@ -384,7 +376,7 @@ def test_text_outside_ascii_and_long_lines_arrive_as_written(eight_bit: bool) ->
 def test_long_ascii_headers_are_folded_and_read_back_whole() -> None:
     subject = " ".join(f"woord{n}" for n in range(40))
     unsubscribe = "https://wijkzaken.hilversum.example/volgen/" + "A" * 300 + "/afmelden"
-    data = compose(
+    data = mime_message(
         message_row(subject=subject, list_unsubscribe=unsubscribe, body_html=None),
         SENDER,
         SENDER,

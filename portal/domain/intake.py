@@ -206,7 +206,7 @@ def submit_signal(session: Session, data: Submission, settings: IntakeSettings) 
     )
 
     signal = _new_signal(session, data, placement, owner_id, settings)
-    token = issue_status_token(session, signal, first=True)
+    token = issue_status_token(session, signal, signal_is_new=True)
     audit.record(
         session,
         "signal.created",

@@ -81,11 +81,18 @@ def respond_by(signal: Signal, ctx: MailContext) -> date:
     return add_working_days(local_date(signal.created_at), ctx.response_working_days)
 
 
-def _owner_recipient(session: Session, user: User, today: date) -> tuple[User, User | None]:
+def _owner_recipient(
+    session: Session, user: User, today: date, stand_ins: Mapping[int, Cover] | None = None
+) -> tuple[User, User | None]:
     """Who reads mail meant for the owner ``user`` on ``today`` (a local date): their stand-in
     while they are away, else themselves. Second: the absent owner (None when not away), for
-    the mail to say whom it is covering for."""
-    stand_in = absences.stand_in_for(session, user.id, today)
+    the mail to say whom it is covering for. ``stand_ins``: that day's, when the caller read
+    them already (routing did), so they need not be asked again."""
+    if stand_ins is None:
+        stand_in = absences.stand_in_for(session, user.id, today)
+    else:
+        cover = stand_ins.get(user.id)
+        stand_in = session.get_one(User, cover.stand_in_id) if cover is not None else None
     return (stand_in, user) if stand_in is not None else (user, None)
 
 
@@ -166,13 +173,8 @@ def signal_received(
             reply_to=reply_to,
         )
     if signal.owner is not None and notify_owner:
-        if stand_ins is None:
-            day = local_date(signal.created_at)
-            recipient, away = _owner_recipient(session, signal.owner, day)
-        elif (cover := stand_ins.get(signal.owner.id)) is not None:
-            recipient, away = session.get_one(User, cover.stand_in_id), signal.owner
-        else:
-            recipient, away = signal.owner, None
+        day = local_date(signal.created_at)
+        recipient, away = _owner_recipient(session, signal.owner, day, stand_ins)
         queue_composed(
             session,
             purpose="owner_new_signal",

@@ -27,14 +27,14 @@ def hash_token(token: str) -> str:
 
 
 def issue_status_token(
-    session: Session, signal: Signal, *, revoke_others: bool = False, first: bool = False
+    session: Session, signal: Signal, *, revoke_others: bool = False, signal_is_new: bool = False
 ) -> str:
     """A new link for this signal; the oldest beyond the newest ``MAX_LINKS_PER_SIGNAL`` (or,
-    with ``revoke_others``, all earlier ones) stop working. ``first``: the signal was made in
+    with ``revoke_others``, all earlier ones) stop working. ``signal_is_new``: it was made in
     this transaction and has no other link, so there is nothing to revoke."""
     token = secrets.token_urlsafe(32)
     session.add(StatusToken(signal_id=signal.id, token_hash=hash_token(token)))
-    if first:
+    if signal_is_new:
         return token
     session.flush()
     keep = select(StatusToken.id).where(StatusToken.signal_id == signal.id)

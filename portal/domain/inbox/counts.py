@@ -39,14 +39,13 @@ from sqlalchemy import (
 
 from portal.domain.inbox import deadlines as late
 from portal.domain.inbox.deadlines import CONDITIONS, Deadlines
-from portal.domain.inbox.filter import DEADLINE_FILTERS, NONE, InboxFilter
+from portal.domain.inbox.filter import NONE, InboxFilter
 from portal.models import Absence, InboxCount, Role, Signal, SignalAccess, User
 from portal.models.inbox_counts import CLOSED, NO_DUE_MONTH, NO_OWNER, NO_WIJK, open_signal
 from portal.vocabulary import Status
 
 # Filter fields inbox_counts can answer (sort and page change no count).
 _ON_ITS_KEY = frozenset({"scope", "status", "wijk", "owner", "kind", "sort", "page"})
-_LATE_FLAGS = ("overdue", *DEADLINE_FILTERS)
 _AWAITING = Status.AWAITING_RESIDENT.value
 
 
@@ -94,8 +93,9 @@ class Counting:
         Here one materialised pass reads them once and counts, per status, the list (its
         deadline filters as a condition) and each deadline filter."""
         d = self.deadlines
-        flags = {name: getattr(self.flt, name) for name in _LATE_FLAGS}
-        ticked = late.deadline_conditions(flags, d)  # what conditions has beyond plain
+        ticked = late.deadline_conditions(
+            self.flt.deadline_flags, d
+        )  # what conditions has beyond plain
         listed = _sum_where(and_(*ticked)) if ticked else func.count()
         key = Signal.status.concat(literal_column("''"))  # as in per_status, for the plan
         found = (
@@ -124,14 +124,14 @@ class Counting:
     @property
     def _overdue_alone(self) -> bool:
         """'Over tijd' is the list's one deadline filter, the rest are on the counts' key."""
-        ticked = [name for name in _LATE_FLAGS if getattr(self.flt, name)]
+        ticked = [name for name, on in self.flt.deadline_flags.items() if on]
         return ticked == ["overdue"] and summarised(self.flt.without_deadlines())
 
     # --- per status: for the list without its status filter ---------------------------------
 
     def per_status(self) -> list[Select[Any]]:
         flt = self.flt
-        ticked = [name for name in _LATE_FLAGS if getattr(flt, name)]
+        ticked = [name for name, on in flt.deadline_flags.items() if on]
         without = flt.without_deadlines()
         if summarised(flt):
             return self._summed(None, [], by_status=True)

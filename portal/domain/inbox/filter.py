@@ -126,6 +126,11 @@ class InboxFilter:
                 args[f.name] = str(value)
         return args
 
+    @property
+    def deadline_flags(self) -> dict[str, bool]:
+        """Each deadline filter ("overdue" first) and whether it is ticked."""
+        return {name: getattr(self, name) for name in ("overdue", *DEADLINE_FILTERS)}
+
     def without_deadlines(self) -> InboxFilter:
         """The same list without any deadline filter (what the deadline counts count in)."""
         return replace(self, overdue=False, **dict.fromkeys(DEADLINE_FILTERS, False))

@@ -18,7 +18,6 @@ from portal.domain.inbox.deadlines import (
     deadline_conditions,
 )
 from portal.domain.inbox.filter import (
-    DEADLINE_FILTERS,
     NONE,
     InboxFilter,
 )
@@ -233,8 +232,7 @@ def _conditions(
         where.append(Signal.submitter_kind == flt.submitter)
     if flt.channel:
         where.append(Signal.channel == flt.channel)
-    flags = {name: getattr(flt, name) for name in (*DEADLINE_FILTERS, "overdue")}
-    where.extend(deadline_conditions(flags, deadlines))
+    where.extend(deadline_conditions(flt.deadline_flags, deadlines))
     if flt.open_question:
         where.append(Signal.status == Status.AWAITING_RESIDENT.value)
     if flt.reopen_requested:
