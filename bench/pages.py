@@ -334,7 +334,8 @@ class Result:
             return f"| {self.case} | {p:,.0f} | {p_cpu:.2f} | | | |"
         b = statistics.median(r.per_second for r in self.bare)
         b_cpu = statistics.median(r.cpu_ms for r in self.bare)
-        return f"| {self.case} | {p:,.0f} | {p_cpu:.2f} | {b:,.0f} | {b_cpu:.2f} | {p / b:.2f} |"
+        ratio = f"{p / b:.2f}" if b else "none: the bare stack served nothing"
+        return f"| {self.case} | {p:,.0f} | {p_cpu:.2f} | {b:,.0f} | {b_cpu:.2f} | {ratio} |"
 
 
 def main(args: argparse.Namespace) -> int:

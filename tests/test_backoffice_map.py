@@ -89,8 +89,14 @@ def inbox_says(app: Flask, email: str, query: dict[str, str]) -> tuple[set[str],
             targets=load_targets(session, rules),
         )
         page = search_signals(session, user, flt, 10_000, deadlines=deadlines)
-        with_point = {r.signal.reference for r in page.rows if r.signal.lat is not None}
-        without = {r.signal.reference for r in page.rows if r.signal.lat is None}
+        listed = [r.signal.reference for r in page.rows]
+        points = dict(
+            session.execute(
+                select(Signal.reference, Signal.lat).where(Signal.reference.in_(listed))
+            ).all()
+        )
+        with_point = {ref for ref in listed if points[ref] is not None}
+        without = {ref for ref in listed if points[ref] is None}
         return with_point, without
 
 

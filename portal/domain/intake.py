@@ -165,7 +165,9 @@ SUBMISSION_WINDOW = timedelta(minutes=30)
 def find_by_submission_key(session: Session, key: str | None) -> Signal | None:
     if not key:
         return None
-    return session.scalars(select(Signal).where(Signal.submission_key == key)).first()
+    # Asked of every form sent, and nearly always none: the id alone, the signal only if so.
+    signal_id = session.scalar(select(Signal.id).where(Signal.submission_key == key))
+    return session.get(Signal, signal_id) if signal_id is not None else None
 
 
 def earlier_submission(session: Session, key: str | None, now: datetime) -> IntakeResult | None:

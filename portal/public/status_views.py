@@ -49,7 +49,7 @@ def _signal_or_404(token: str) -> Signal | None:
 @bp.get("/status/<token>")
 def status(token: str):  # type: ignore[no-untyped-def]
     now = datetime.now(UTC)
-    state = page_state_for_token(db.session, token, now)
+    state = page_state_for_token(db.engine(), token, now)
     if state is None:
         return render_template("public/status_unknown.html", link_days=LINK_DAYS), 404
     if session.get("_flashes") or state.status == Status.DECLINED:

@@ -18,13 +18,13 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, load_only
 
 from portal.domain import intake, status_lookup
 from portal.domain.geography import normalise_postcode
 from portal.domain.nearby import PUBLIC_STATUS_LABELS
 from portal.extensions import db, limiter
-from portal.models import Signal
+from portal.models import Reporter, Signal, User
 from portal.public import bp
 from portal.public.forms import ReportForm
 from portal.public.nearby_views import NEARBY_STEP, NEARBY_STEP_FIELD, nearby_list
@@ -227,11 +227,19 @@ def confirmation():  # type: ignore[no-untyped-def]
     submitted = session.get(SUBMITTED) or {}
     signal = None
     if submitted.get("reference"):
-        # What the page names, in the same statement: it is part of every resident's visit.
+        # What the page names, in the same statement and no more (not the description, not
+        # the owner's password hash): it is part of every resident's visit.
         signal = db.session.scalars(
             select(Signal)
             .where(Signal.reference == submitted["reference"])
-            .options(joinedload(Signal.owner), joinedload(Signal.wijk), joinedload(Signal.reporter))
+            .options(
+                load_only(
+                    Signal.reference, Signal.location_source, Signal.owner_id, Signal.wijk_code
+                ),
+                joinedload(Signal.owner).load_only(User.name),
+                joinedload(Signal.wijk),
+                joinedload(Signal.reporter).load_only(Reporter.email),
+            )
         ).first()
     if signal is None:
         return render_template("public/confirmation_missing.html"), 404

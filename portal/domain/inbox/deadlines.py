@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, and_, or_, select, true
 
@@ -33,6 +34,9 @@ from portal.domain.deadlines import DeadlineRules, Targets, far_overdue_cutoff
 from portal.models import Signal, SignalTheme
 from portal.models.inbox_counts import open_signal
 from portal.vocabulary import Kind, Status
+
+if TYPE_CHECKING:
+    from portal.domain.inbox.page import ListedSignal
 
 _KINDS = tuple(k.value for k in Kind)
 
@@ -92,9 +96,9 @@ class Deadlines:
         """Midnight at the start of ``day`` in the portal's time zone, as UTC."""
         return datetime.combine(day, time.min, tzinfo=self.tz).astimezone(UTC)
 
-    # --- one loaded signal: the same rules as the conditions below --------------------------
+    # --- one signal, or an inbox row's: the same rules as the conditions below ---------
 
-    def respond_late(self, signal: Signal) -> bool:
+    def respond_late(self, signal: Signal | ListedSignal) -> bool:
         if signal.respond_due_on is None:  # from before due dates were stored
             return (
                 signal.status == Status.RECEIVED
@@ -103,10 +107,10 @@ class Deadlines:
             )
         return rules_of.respond_late(signal, self.today)
 
-    def handle_late(self, signal: Signal) -> bool:
+    def handle_late(self, signal: Signal | ListedSignal) -> bool:
         return rules_of.handle_late(signal, self.today, self.rules)
 
-    def far_overdue(self, signal: Signal) -> bool:
+    def far_overdue(self, signal: Signal | ListedSignal) -> bool:
         # rules_of.far_overdue counts the working days on from the due date for every row;
         # the cutoff (working days back from today, as the SQL filter has it) is one per
         # target and day. The same answer: due + n working days < today <=> due < cutoff.
@@ -116,13 +120,13 @@ class Deadlines:
         target = self.targets.for_signal(signal.kind, themes)
         return signal.handle_due_on < _cutoff(self.today, target.handle_working_days)
 
-    def follow_up_due(self, signal: Signal, *, strict: bool = False) -> bool:
+    def follow_up_due(self, signal: Signal | ListedSignal, *, strict: bool = False) -> bool:
         """The follow-up day has come (``strict``: has passed)."""
         if signal.follow_up_on is None or not rules_of.is_open(signal):
             return False
         return signal.follow_up_on < self.today if strict else signal.follow_up_on <= self.today
 
-    def is_overdue(self, signal: Signal) -> bool:
+    def is_overdue(self, signal: Signal | ListedSignal) -> bool:
         """Late in any way: the meaning of the older ``overdue`` filter."""
         return (
             self.respond_late(signal)
@@ -130,7 +134,7 @@ class Deadlines:
             or self.follow_up_due(signal, strict=True)
         )
 
-    def age_days(self, signal: Signal) -> int:
+    def age_days(self, signal: Signal | ListedSignal) -> int:
         return max((self.today - signal.created_at.astimezone(self.tz).date()).days, 0)
 
 

@@ -21,7 +21,7 @@ from portal.domain.inbox.filter import (
     NONE,
     InboxFilter,
 )
-from portal.domain.inbox.page import page_rows
+from portal.domain.inbox.page import ListedSignal, page_rows
 from portal.domain.inbox.text_search import text_conditions
 from portal.models import (
     Escalation,
@@ -42,7 +42,7 @@ _CLOSED = tuple(s.value for s in CLOSED_STATUSES)
 
 @dataclass(frozen=True)
 class InboxRow:
-    signal: Signal
+    signal: ListedSignal
     age_days: int
     overdue: bool  # late in any way (the older mark)
     follow_up_due: bool
@@ -129,7 +129,7 @@ def search_signals(
     total = sum(n for status, n in counts.items() if _status_matches(flt.status, status))
     pages = max(math.ceil(total / page_size), 1)
     page = min(flt.page, pages)
-    found: list[tuple[Signal, str | None]] = []
+    found: list[tuple[ListedSignal, str | None]] = []
     if total:
         if flt.sort != "wijk":
             wijk_order = []
