@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from portal.domain.geography import Geography
 from portal.domain.visibility import public_conditions
 from portal.models import Buurt, Signal, SignalTheme, Wijk
-from portal.models.signal import THEME_ORDER
+from portal.models.signal import ordered_themes
 from portal.vocabulary import N_, STATUS_LABELS, Status
 
 # The mean Earth radius (IUGG): at 250 m an equirectangular distance is off by millimetres.
@@ -219,12 +219,6 @@ def _public_records(session: Session, hits: list[tuple[int, float | None]]) -> l
         for signal_id, metres in hits
         if (row := rows.get(signal_id)) is not None
     ]
-
-
-def ordered_themes(codes: Sequence[str]) -> tuple[str, ...]:
-    """In the order the form shows them (schoon, heel, veilig, sociaal), as Signal does."""
-    order = list(THEME_ORDER)
-    return tuple(sorted(codes, key=lambda c: order.index(c) if c in order else 99))
 
 
 def public_view(signal: Signal) -> PublicSignal:

@@ -172,10 +172,12 @@ def signal_received(
             signal_id=signal.id,
             reply_to=reply_to,
         )
-    # Without flushing what the intake added so far: its one flush at the end writes it all.
-    with session.no_autoflush:
-        owner = session.get(User, signal.owner_id) if signal.owner_id is not None else None
-    if owner is not None and notify_owner:
+    owner = None
+    if notify_owner and signal.owner_id is not None:
+        # Without flushing what the intake added so far: its one flush at the end writes it.
+        with session.no_autoflush:
+            owner = session.get(User, signal.owner_id)
+    if owner is not None:
         day = local_date(signal.created_at)
         recipient, away = _owner_recipient(session, owner, day, stand_ins)
         queue_composed(

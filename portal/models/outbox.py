@@ -27,7 +27,7 @@ class OutboxMessage(Base):
     subject: Mapped[str] = mapped_column(String(300))
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
-    # Mail the deliverer writes itself, just before sending (portal.outbox.compose_due): what
+    # Mail the deliverer writes itself, just before sending (portal/outbox_compose.py): what
     # to write, as JSON (which mail, and what the database cannot tell again, such as a new
     # status link); subject and bodies are empty until then, and this is cleared once written.
     compose: Mapped[str | None] = mapped_column(Text)

@@ -3,6 +3,7 @@ timeline. Personal data lives only in Reporter, so it can be anonymised in one p
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,12 @@ if TYPE_CHECKING:
     from portal.models.dossiers import Dossier
 
 THEME_ORDER = tuple(t.value for t in Theme)
+
+
+def ordered_themes(codes: Iterable[str]) -> tuple[str, ...]:
+    """In the order the form shows them (schoon, heel, veilig, sociaal); unknown ones last."""
+    position = {code: i for i, code in enumerate(THEME_ORDER)}
+    return tuple(sorted(codes, key=lambda code: position.get(code, len(position))))
 
 
 class Signal(Base):
@@ -138,10 +145,7 @@ class Signal(Base):
     @property
     def theme_codes(self) -> list[str]:
         """In the order the form shows them (schoon, heel, veilig, sociaal)."""
-        order = list(THEME_ORDER)
-        return sorted(
-            (t.theme for t in self.themes), key=lambda c: order.index(c) if c in order else 99
-        )
+        return list(ordered_themes(t.theme for t in self.themes))
 
     @property
     def address_line(self) -> str:

@@ -93,9 +93,8 @@ class Counting:
         Here one materialised pass reads them once and counts, per status, the list (its
         deadline filters as a condition) and each deadline filter."""
         d = self.deadlines
-        ticked = late.deadline_conditions(
-            self.flt.deadline_flags, d
-        )  # what conditions has beyond plain
+        # What ``conditions`` has beyond ``plain``: the ticked deadline filters.
+        ticked = late.deadline_conditions(self.flt.deadline_flags, d)
         listed = _sum_where(and_(*ticked)) if ticked else func.count()
         key = Signal.status.concat(literal_column("''"))  # as in per_status, for the plan
         found = (

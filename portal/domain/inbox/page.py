@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from portal.domain.inbox.filter import STATUS_ORDER
 from portal.models import Buurt, Reporter, Signal, SignalTheme, User, Wijk
-from portal.models.signal import THEME_ORDER
+from portal.models.signal import ordered_themes
 
 # The columns of a signal the inbox's row uses (templates/backoffice/inbox.html) and its
 # marks (InboxRow: deadlines.py); a row that starts to show another one adds it here and to
@@ -125,7 +125,6 @@ def page_rows(
 
 
 def _themes(session: Session, signal_ids: list[int]) -> dict[int, tuple[str, ...]]:
-    order = {theme: position for position, theme in enumerate(THEME_ORDER)}
     by_signal: dict[int, list[str]] = {}
     for signal_id, theme in session.execute(
         select(SignalTheme.signal_id, SignalTheme.theme).where(
@@ -133,10 +132,7 @@ def _themes(session: Session, signal_ids: list[int]) -> dict[int, tuple[str, ...
         )
     ):
         by_signal.setdefault(signal_id, []).append(theme)
-    return {
-        signal_id: tuple(sorted(codes, key=lambda code: order.get(code, 99)))
-        for signal_id, codes in by_signal.items()
-    }
+    return {signal_id: ordered_themes(codes) for signal_id, codes in by_signal.items()}
 
 
 def order(sort: str, wijk_order: Sequence[str] = (), *, backwards: bool = False) -> list[Any]:
