@@ -643,7 +643,8 @@ def test_one_page_costs_the_same_few_statements_for_5_or_60_signals(app, client,
     assert len(REFERENCE_LINK.findall(page(client, query))) > 5
     assert len(many) == len(few), "\n".join(many)
     # The user and session, the counts, the page, its themes, reopen requests, the targets for
-    # "ver over tijd", the deadline counts and the absence cover note ('mine' adds its wijken).
+    # "ver over tijd", the deadline counts and the absence cover note ('mine' adds its wijken,
+    # a search the ids its index finds).
     assert len(many) <= 11, "\n".join(many)
 
 

@@ -99,8 +99,7 @@ def expected_text(n: int) -> str:
 
 
 def found(session: Session, q: str) -> set[int]:
-    dialect = session.get_bind().dialect.name
-    return set(session.scalars(select(Signal.id).where(*text_conditions(q, dialect))))
+    return set(session.scalars(select(Signal.id).where(*text_conditions(session, q))))
 
 
 def test_the_upgrade_fills_and_indexes_the_search_text_and_the_downgrade_removes_it(

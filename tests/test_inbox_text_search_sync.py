@@ -57,8 +57,7 @@ def in_step(app: Flask, reference: str) -> str:
 
 def search(app: Flask, q: str) -> set[str]:
     with db_session(app) as session:
-        dialect = session.get_bind().dialect.name
-        return set(session.scalars(select(Signal.reference).where(*text_conditions(q, dialect))))
+        return set(session.scalars(select(Signal.reference).where(*text_conditions(session, q))))
 
 
 def edit(app: Flask, reference: str, **changes: object) -> None:

@@ -26,7 +26,8 @@ table the database keeps with triggers (``counts``); one gives the page of rows 
 wijk, buurt and the organisation's name joined in, read from the nearer end of the order
 (``page``); one more loads the themes of those rows, one more which of them wait for a reopen
 decision or an escalation. 'Mine' first reads the user's wijk codes, sorting by wijk first
-reads the wijken's order: at most seven statements, whatever the page size.
+reads the wijken's order, a search first asks its index for the ids it finds: at most eight
+statements, whatever the page size.
 
 Modules: ``filter`` (the query string), ``deadlines`` (lateness as SQL and per row),
 ``search`` (the conditions and the page), ``counts`` (every count in one statement), ``page``

@@ -118,12 +118,12 @@ def search_signals(
     the end gives the last page. ``wijk_order``: the wijk codes by name when the caller has
     them already (the filter form's options), else they are read for sorting by wijk."""
     page_size = max(int(page_size), 1)
-    dialect = session.get_bind().dialect.name
     my_wijken = _my_wijken(session, user, flt)
-    conditions = _conditions(user, flt, deadlines, dialect, my_wijken)
+    text = text_conditions(session, flt.q)  # the index asked once for the whole page
+    conditions = _conditions(user, flt, deadlines, text, my_wijken)
     # Every count in one statement (counts.py): per status for the list without its status
     # filter, per deadline filter for the list without its deadline filters.
-    plain = _conditions(user, flt.without_deadlines(), deadlines, dialect, my_wijken)
+    plain = _conditions(user, flt.without_deadlines(), deadlines, text, my_wijken)
     counting = Counting(user, flt, deadlines, my_wijken, conditions, plain)
     counts, late_counts = tally(session.execute(union_all(*counting.selects())))
     total = sum(n for status, n in counts.items() if _status_matches(flt.status, status))
@@ -178,9 +178,9 @@ def list_conditions(
 ) -> list[ColumnElement[bool]]:
     """Exactly the signals the inbox lists for ``flt`` (every page, its status filter
     included), for other views of the same list (the map)."""
-    dialect = session.get_bind().dialect.name
     my_wijken = _my_wijken(session, user, flt)
-    return [*_conditions(user, flt, deadlines, dialect, my_wijken), *status_condition(flt.status)]
+    text = text_conditions(session, flt.q)
+    return [*_conditions(user, flt, deadlines, text, my_wijken), *status_condition(flt.status)]
 
 
 def _my_wijken(session: Session, user: User, flt: InboxFilter) -> list[str]:
@@ -201,10 +201,11 @@ def _conditions(
     user: User,
     flt: InboxFilter,
     deadlines: Deadlines,
-    dialect: str = "sqlite",
+    text: Sequence[ColumnElement[bool]] = (),
     my_wijken: Sequence[str] = (),
 ) -> list[ColumnElement[bool]]:
-    """Everything except the status filter (the counts per status ignore that one)."""
+    """Everything except the status filter (the counts per status ignore that one);
+    ``text``: the free-text search's conditions (text_search.py), made once per page."""
     # Sensitive signals only for who may see them: in every list, search and count.
     where: list[ColumnElement[bool]] = visibility.inbox_conditions(user, deadlines.today)
     if flt.scope == "mine":
@@ -245,7 +246,7 @@ def _conditions(
         where.append(Signal.created_at >= deadlines.start_of(flt.created_from))
     if flt.created_to:
         where.append(Signal.created_at < deadlines.start_of(flt.created_to + timedelta(days=1)))
-    where.extend(text_conditions(flt.q, dialect))
+    where.extend(text)
     return where
 
 

@@ -18,17 +18,36 @@ other words found, or over every signal when it stands alone. A whole reference 
 an exact lookup on the unique index. The contact details (a person's name, email address,
 phone) are never in the search text: not every colleague may see them.
 
-The matching ids are one materialised CTE per statement: the inbox sends its counts per
-status and per deadline filter as one statement of several SELECTs (search.py), and each of
-them made the index lookup again (six times a page: at 1,000,000 signals 6-15 ms each,
-bench/README.md); now each statement makes it once."""
+The index is asked once per page: the page's counts and its rows are two statements, and
+each made the index lookup again (at 1,000,000 signals "glasbak kapot" took FTS5 11 ms of
+each statement's 20, bench/README.md). The ids found go into both as a list: an IN over a
+JSON array on SQLite (``json_each``: no limit on the number of parameters), ``= ANY`` of
+an array on PostgreSQL. A search that finds more than ``CARRIED_IDS_MAX`` signals (a single
+common word, or one of two letters over every signal) keeps the lookup inside each
+statement instead, as one materialised CTE that all of a statement's SELECTs share: a list
+that long costs more to carry than to find again."""
 
 from __future__ import annotations
 
+import json
 import re
 from functools import lru_cache
 
-from sqlalchemy import CTE, ColumnElement, bindparam, func, literal_column, or_, select, table
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    Integer,
+    Select,
+    any_,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
 
 from portal.domain import organisations
 from portal.domain.inbox.filter import MAX_QUERY_WORDS
@@ -40,13 +59,34 @@ _FTS = table(SQLITE_INDEX)
 _LIKE_ESCAPE = "\\"
 
 
-def text_conditions(q: str, dialect: str) -> list[ColumnElement[bool]]:
+# At most this many ids found are handed to the page's statements as a list (see above).
+CARRIED_IDS_MAX = 20_000
+
+
+def text_conditions(session: Session, q: str) -> list[ColumnElement[bool]]:
     """Nothing for an empty query, else one condition: the signal is among those whose
-    search text has every word."""
+    search text has every word. Asks the index now (once), unless the search is broad."""
     words = tuple(search_words(q)[:MAX_QUERY_WORDS])
     if not words:
         return []
-    return [Signal.id.in_(select(_matching(words, dialect).c.id))]
+    dialect = session.get_bind().dialect.name
+    matching = _matching(words, dialect)
+    found = session.scalars(lookup(words, dialect).limit(CARRIED_IDS_MAX + 1)).all()
+    if len(found) > CARRIED_IDS_MAX:
+        return [Signal.id.in_(select(matching.c.id))]
+    return [_among(list(found), dialect)]
+
+
+def lookup(words: tuple[str, ...], dialect: str) -> Select[tuple[int]]:
+    """The statement that asks the index for the ids of the signals with every word."""
+    return _matching(words, dialect).element  # type: ignore[return-value]
+
+
+def _among(ids: list[int], dialect: str) -> ColumnElement[bool]:
+    if dialect == "postgresql":
+        return Signal.id == any_(bindparam("found_ids", ids, type_=ARRAY(Integer)))
+    each = func.json_each(bindparam("found_ids", json.dumps(ids))).table_valued("value")
+    return Signal.id.in_(select(each.c.value))
 
 
 @lru_cache(maxsize=256)
