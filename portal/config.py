@@ -42,8 +42,8 @@ def defaults(instance_path: str) -> dict[str, object]:
         "RESPONSE_WORKING_DAYS": 3,
         "ORGANISATION_NAME": N_("Gemeente Hilversum"),
         # Privacy and accessibility statements (/privacy, /toegankelijkheid) show these values.
-        # The retention periods count from closing; the retention job is to read the same
-        # settings, so the page cannot promise other periods than it keeps (not built yet).
+        # The retention periods count from closing; the retention job (`jobs run`) reads the
+        # same settings, so the page cannot promise other periods than it keeps.
         # The default controller is translated on the English page; a value set here is shown
         # as written.
         "PRIVACY_CONTROLLER": N_(
@@ -53,6 +53,11 @@ def defaults(instance_path: str) -> dict[str, object]:
         "PRIVACY_CONTACT_PHONE": "14 035",
         "RETENTION_REPORTER_DAYS": 365,  # name, email, phone (also in copies of mail)
         "RETENTION_PHOTO_DAYS": 365,
+        # Contact data and photos of a sensitive signal (when shorter than the above).
+        "RETENTION_SENSITIVE_DAYS": 180,
+        # No period may be shorter (the job refuses and removes nothing): an objection or a
+        # reopen request still needs the resident's details.
+        "RETENTION_MINIMUM_DAYS": 90,
         "RETENTION_SIGNAL_YEARS": 5,  # the signal itself (Archiefwet); counts stay, anonymous
         # A date or an ISO date ("2026-12-01"): when the statement was written and last tested.
         "ACCESSIBILITY_STATEMENT_DATE": "2026-12-01",

@@ -17,11 +17,11 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -36,6 +36,7 @@ from portal.domain.dialogue.reminders import remind_unanswered
 from portal.domain.digest import send_digests
 from portal.domain.escalations import remind_due
 from portal.domain.notifications import MailContext
+from portal.domain.retention import RetentionPeriods, apply_retention
 from portal.domain.upload_sweep import sweep_loose_uploads
 from portal.models import JobLock, utcnow
 from portal.outbox import FAILED_MAIL_RETENTION, redact_failed
@@ -54,6 +55,8 @@ class JobContext:
     # None: the app's ALERT_INTERVAL_DAYS and SECRET_KEY (``jobs run`` runs in the app).
     alert_interval_days: int | None = None
     secret_key: str | None = None
+    # None: the app's RETENTION_* settings.
+    retention: RetentionPeriods | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,15 @@ class JobResult:
     ok: bool
     # Another runner holds the job: not a failure, it runs there.
     skipped: bool = False
+
+
+def retention(context: JobContext) -> str:
+    periods = context.retention
+    if periods is None:
+        from flask import current_app
+
+        periods = retention_periods(current_app.config)
+    return str(apply_retention(context.session, periods, context.now))
 
 
 def sweep_uploads(context: JobContext) -> str:
@@ -145,6 +157,8 @@ class Job(NamedTuple):
 
 
 JOBS: tuple[Job, ...] = (
+    # Before the sweep: the files of the photos it removes go in the same run.
+    Job("retention", retention),
     Job("upload-sweep", sweep_uploads),
     Job("failed-mail-redaction", redact_failed_mail),
     Job("due-date-backfill", due_date_backfill),
@@ -154,6 +168,15 @@ JOBS: tuple[Job, ...] = (
     Job("wijk-alerts", wijk_alerts, MAILING_LEASE),
     Job("follower-cleanup", forget_followers),
 )
+
+
+def retention_periods(config: Mapping[str, Any]) -> RetentionPeriods:
+    return RetentionPeriods(
+        contact_days=int(config["RETENTION_REPORTER_DAYS"]),
+        photo_days=int(config["RETENTION_PHOTO_DAYS"]),
+        sensitive_days=int(config["RETENTION_SENSITIVE_DAYS"]),
+        minimum_days=int(config["RETENTION_MINIMUM_DAYS"]),
+    )
 
 
 def runner_name() -> str:

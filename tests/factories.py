@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
@@ -15,6 +15,7 @@ from portal.domain.geography import default_geography
 from portal.domain.intake import IntakeSettings, ReporterInput, Submission, submit_signal
 from portal.domain.mail import Links
 from portal.domain.notifications import MailContext
+from portal.domain.photos import StoredPhoto
 from portal.domain.routing import LocationInput
 from portal.extensions import db
 from portal.models import User
@@ -61,6 +62,9 @@ def make_signal(
     phone: str | None = None,
     now: datetime | None = None,
     may_share: bool = False,
+    photos: Sequence[StoredPhoto] = (),
+    organisation_name: str | None = None,
+    kvk_number: str | None = None,
 ) -> tuple[str, str]:
     """A signal submitted through the intake operation; returns (reference, status token)."""
     with app.app_context():
@@ -72,12 +76,15 @@ def make_signal(
                 title=title,
                 description=description,
                 location=LocationInput(buurt_code=buurt),
+                photos=list(photos),
                 reporter=ReporterInput(
                     name=name,
                     email=email,
                     phone=phone,
                     may_contact=True,
                     may_share_with_partners=may_share,
+                    organisation_name=organisation_name,
+                    kvk_number=kvk_number,
                 ),
             ),
             intake_settings(app, now),

@@ -153,6 +153,21 @@ def test_retention_periods_on_the_page_follow_the_configuration(make_client, lan
         assert "7 jaar nadat hij is afgesloten" in signal
 
 
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_shorter_period_of_sensitive_signals_is_on_the_page(make_client, lang):
+    html = page_in(
+        make_client(
+            RETENTION_REPORTER_DAYS=412, RETENTION_PHOTO_DAYS=133, RETENTION_SENSITIVE_DAYS=150
+        ),
+        "/privacy",
+        lang,
+    )
+    # Contact data after 150 days instead of 412; photos go after 133 days anyway.
+    assert numbers(text_of(html, "bewaren-gevoelig")) == {150, 133}
+    same = page_in(make_client(RETENTION_SENSITIVE_DAYS=365), "/privacy", lang)
+    assert 'id="bewaren-gevoelig"' not in same
+
+
 def test_one_day_and_one_year_are_singular(make_client):
     html = page_in(
         make_client(RETENTION_REPORTER_DAYS=1, RETENTION_SIGNAL_YEARS=1), "/privacy", "nl"
@@ -266,7 +281,7 @@ def test_trust_pages_are_accessible_in_dutch_and_english(page: Page, live_server
     # The periods table is a real table, its rows named by their header cells.
     page.goto(f"{live_server}/privacy")
     table = page.get_by_role("table", name="Bewaartermijnen")
-    expect(table.get_by_role("rowheader")).to_have_count(6)
+    expect(table.get_by_role("rowheader")).to_have_count(7)
     expect(table.locator("#bewaren-contactgegevens")).to_contain_text("365 dagen")
 
 

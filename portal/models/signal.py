@@ -97,6 +97,9 @@ class Signal(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # When it last became resolved or declined (None while open): status links expire from it.
     closed_at: Mapped[datetime | None]
+    # When the retention job removed the reporter's contact data and its copies in mail
+    # (portal/domain/retention.py); None: not (yet).
+    contact_data_removed_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(Integer, default=1)
     # Raised whenever something the resident's status page shows changes besides the row
     # itself (its timeline, photos, grants, a linked signal, its owner's name): the page cache
