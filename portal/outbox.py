@@ -399,7 +399,18 @@ class _DatabaseThread:
     def submit(self, work: Callable[[], _Result]) -> Future[_Result]:
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-db")
-        job = self._pool.submit(work)
+        try:
+            job = self._pool.submit(work)
+        except RuntimeError:
+            # The interpreter is exiting: a process that ended right after its commit lets
+            # its delivery finish in the exit hook (join_deliveries), when no pool takes new
+            # work. Then it runs here: unrecorded, the mail sent would be sent again.
+            self._pool.shutdown(wait=True)  # what was queued before stays in order
+            job = Future()
+            try:
+                job.set_result(work())
+            except Exception as error:  # as the pool would: raised by result()
+                job.set_exception(error)
         self._jobs.append(job)  # type: ignore[arg-type]
         return job
 

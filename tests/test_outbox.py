@@ -497,6 +497,39 @@ def test_outbox_send_loop_runs_until_sigterm(
     assert [row.status for row in rows(app)] == ["sent", "sent"]
 
 
+# A process that commits mail and ends at once (a command, cron's ``jobs run``, a script):
+# its after-commit delivery finishes in the exit hook, when no new thread may start.
+SUBMIT_AND_EXIT = """
+from portal import create_app
+from tests.factories import make_signal
+make_signal(create_app())
+"""
+
+
+def test_a_process_that_ends_right_after_its_commit_records_what_it_sent(
+    make_app, app_config: dict[str, object], smtp: SMTPServer, tmp_path: Path
+) -> None:
+    app = make_app()
+    env = {
+        **worker_environment(app_config, tmp_path, smtp.port),
+        "PORTAL_OUTBOX_DELIVERY": "thread",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", SUBMIT_AND_EXIT],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert "delivery after commit failed" not in done.stderr, done.stderr
+    # Sent and recorded as sent: nothing left "sending" to be sent again when its claim ends.
+    assert [row.status for row in rows(app)] == ["sent", "sent"]
+    assert sorted(outbox_ids(smtp).values()) == [1, 1]
+
+
 # --- what is kept of delivered mail (finding 7 of the security review) -----------------------
 
 
