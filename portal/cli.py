@@ -235,7 +235,7 @@ def jobs_run() -> None:
     """Run the housekeeping that is due: loose uploads, old failed mail, question reminders.
 
     Safe to start on several hosts at once: a job another runner has is skipped."""
-    from portal.jobs import JobContext, run_due
+    from portal.jobs import JobContext, retention_periods, run_due
     from portal.public.services import mail_context
 
     context = JobContext(
@@ -246,6 +246,7 @@ def jobs_run() -> None:
         question_reminder_working_days=current_app.config["QUESTION_REMINDER_WORKING_DAYS"],
         alert_interval_days=current_app.config["ALERT_INTERVAL_DAYS"],
         secret_key=current_app.config["SECRET_KEY"],
+        retention=retention_periods(current_app.config),
     )
     results = run_due(context)
     for result in results:

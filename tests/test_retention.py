@@ -172,6 +172,8 @@ def test_contact_data_goes_366_days_after_closing_and_stays_at_364(app, client, 
     page = login(client, ADMIN).get(f"/backoffice/signalen/{old}").get_data(as_text=True)
     assert "Gegevens melder verwijderd volgens bewaartermijn" in page
     assert NAME not in page and EMAIL not in page and "Bakkerij Jansen" not in page
+    assert "volgens de bewaartermijn" in page  # not "gave no contact details": they went
+    assert "De melder ()" not in page  # the mail log without the blanked address
 
     again = jobs_run(runner)  # idempotent: nothing more, no second timeline step
     assert "retention: contact data removed from 0 signal(s)" in again

@@ -164,6 +164,8 @@ def test_the_shorter_period_of_sensitive_signals_is_on_the_page(make_client, lan
     )
     # Contact data after 150 days instead of 412; photos go after 133 days anyway.
     assert numbers(text_of(html, "bewaren-gevoelig")) == {150, 133}
+    both = page_in(make_client(RETENTION_SENSITIVE_DAYS=150), "/privacy", lang)
+    assert numbers(text_of(both, "bewaren-gevoelig")) == {150}  # one period, said once
     same = page_in(make_client(RETENTION_SENSITIVE_DAYS=365), "/privacy", lang)
     assert 'id="bewaren-gevoelig"' not in same
 

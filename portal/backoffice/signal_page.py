@@ -341,10 +341,11 @@ def _mails(signal: Signal, show_contact: bool) -> list[MailRow]:
             recipient = _("Een volger")
         elif to_resident:
             recipient = _("De melder")
-            if show_contact:
+            if show_contact and message.recipient:
                 recipient += f" ({message.recipient})"
         else:
-            recipient = message.recipient
+            # Blanked with the contact data after the retention period (domain/retention.py).
+            recipient = message.recipient or _("verwijderd volgens bewaartermijn")
         rows.append(MailRow(message, to_resident, recipient))
     return rows
 
