@@ -153,17 +153,28 @@ def users_reset_2fa(email: str) -> None:
     show_default=True,
     help="Seconds between runs with --loop.",
 )
-def outbox_send(loop: bool, interval: float) -> None:
+@click.option(
+    "--now",
+    "now_",
+    is_flag=True,
+    help="Send the mail that waits for a retry now, not at its next backoff step.",
+)
+def outbox_send(loop: bool, interval: float, now_: bool) -> None:
     """Deliver the queued mail that is due (retries included)."""
     from sqlalchemy.exc import OperationalError
 
     from portal.mailer import make_sender
-    from portal.outbox import DeliveryReport, deliver_due
+    from portal.outbox import DeliveryReport, bring_forward, deliver_due
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     send = make_sender(app)
 
     session_factory = app.extensions["portal.db"]
+    if now_:
+        with session_factory() as session:
+            waiting = bring_forward(session, datetime.now(UTC))
+            session.commit()
+        click.echo(f"Outbox: {waiting} mail(s) waiting for a retry brought forward.")
 
     def run_once() -> DeliveryReport:
         return deliver_due(session_factory, send, max_attempts=app.config["OUTBOX_MAX_ATTEMPTS"])

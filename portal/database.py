@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Engine, Select, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -61,14 +62,18 @@ class DriverQuery:
             compiled = self._compiled[key] = (str(statement), names)
         sql, names = compiled
         arguments = tuple(params[name] for name in names) if names is not None else params
-        connection = engine.raw_connection()
         try:
-            cursor = connection.cursor()
+            connection = engine.raw_connection()
             try:
-                cursor.execute(sql, arguments)
-                row = cursor.fetchone()
+                cursor = connection.cursor()
+                try:
+                    cursor.execute(sql, arguments)
+                    row = cursor.fetchone()
+                finally:
+                    cursor.close()
             finally:
-                cursor.close()
-        finally:
-            connection.close()  # back to the pool, which rolls the read back
+                connection.close()  # back to the pool, which rolls the read back
+        except dialect.loaded_dbapi.OperationalError as error:
+            # As SQLAlchemy raises it elsewhere: the database is unavailable (a 503 page).
+            raise OperationalError(sql, arguments, error) from error
         return tuple(row) if row is not None else None

@@ -389,8 +389,8 @@ def _send_batch(
 class _DatabaseThread:
     """Runs a run's database work (claiming the next batch, recording the last one) in a
     thread of its own, in order, while the deliverer talks SMTP: sqlite3, psycopg and socket
-    reads all release the GIL, so the two overlap instead of adding up. Started only for a
-    run of more than one batch."""
+    reads all release the GIL, so the two overlap instead of adding up. Started with the
+    run's first recording."""
 
     def __init__(self) -> None:
         self._pool: ThreadPoolExecutor | None = None
@@ -605,6 +605,19 @@ def init_app(app: Flask) -> None:
 
     event.listen(session_factory, "after_commit", after_commit)
     event.listen(session_factory, "after_transaction_end", after_transaction_end)
+
+
+def bring_forward(session: Session, now: datetime) -> int:
+    """Every mail waiting for a retry is due now instead of at its next backoff step (the
+    mail server is back: ``outbox send --now``). Returns how many; the caller commits. The
+    attempts counted so far stay, so a mail that keeps failing still fails in the end."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at > now)
+        .values(next_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def redact_failed(session: Session, older_than: datetime) -> int:

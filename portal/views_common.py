@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from contextlib import suppress
 from datetime import date
 from functools import lru_cache
 from typing import Any
@@ -12,13 +14,19 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, SecurityError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from werkzeug.exceptions import HTTPException, SecurityError, ServiceUnavailable
 from werkzeug.routing import IntegerConverter, Map
 
 from portal import outbox, vocabulary
 from portal.domain import alerts, tokens, upload_sweep
 from portal.domain.geography import ATTRIBUTION
 from portal.domain.ids import MAX_ID
+
+log = logging.getLogger(__name__)
+# What a 503 asks a client to wait: a database restart takes seconds to a minute.
+RETRY_AFTER_SECONDS = 60
 
 
 class IdConverter(IntegerConverter):
@@ -40,6 +48,10 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(SecurityError, _untrusted_host)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(429, _rate_limited)
+    # The database went away (stopped, restarting, its volume gone) or stayed busy: a page
+    # that says so and when to try again, never a traceback.
+    app.register_error_handler(OperationalError, _database_unavailable)
+    app.register_error_handler(PoolTimeout, _database_unavailable)
 
 
 def _template_globals() -> dict[str, object]:
@@ -184,6 +196,13 @@ ERROR_TEXTS = {
         _l("U heeft in korte tijd veel verzoeken gedaan. Probeer het over een tijdje opnieuw."),
     ),
     500: (_l("Er ging iets mis"), _l("Er ging bij ons iets mis. Probeer het later opnieuw.")),
+    503: (
+        _l("Even niet beschikbaar"),
+        _l(
+            "Door een storing bij ons werkt dit nu even niet. Probeer het over een paar "
+            "minuten opnieuw."
+        ),
+    ),
 }
 
 
@@ -222,6 +241,30 @@ def _rate_limited(error: HTTPException):  # type: ignore[no-untyped-def]
         response, _code = handlers[1]()
         return response, 429
     return _http_error(error)
+
+
+def _database_unavailable(error: SQLAlchemyError):  # type: ignore[no-untyped-def]
+    log.warning("Database unavailable for %s %s: %s", request.method, request.path, error)
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    _forget_failed_transaction()
+    if request.method == "POST" and request.endpoint == "public.report":
+        from portal.public import views
+
+        try:
+            # Everything the resident typed and chose, photos included, shown again.
+            response, _code = views.report_after_outage()
+            return response, 503, headers
+        except SQLAlchemyError:  # the form needs the places, which the database holds
+            _forget_failed_transaction()
+    page, _code = _http_error(ServiceUnavailable())
+    return page, 503, headers
+
+
+def _forget_failed_transaction() -> None:
+    from portal.extensions import db
+
+    with suppress(SQLAlchemyError):  # nothing to undo on a connection that is gone
+        db.session.rollback()
 
 
 def _refused_form_handlers():  # type: ignore[no-untyped-def]

@@ -313,6 +313,9 @@ def test_a_broad_search_finds_the_same_as_a_narrow_one(
     references = set(corpus.values())
     carried = {q: found_by(app, q, references) for q, _keys in CASES}
     assert any(len(found) > 1 for found in carried.values())
+    with db_session(app) as session:
+        narrow = text_conditions(session, "g")
+    assert "found_ids" in str(narrow[0])  # the usual way: the ids handed over as a list
     monkeypatch.setattr(text_search, "CARRIED_IDS_MAX", 1)
     with db_session(app) as session:
         broad = text_conditions(session, "g")

@@ -225,6 +225,29 @@ def test_smtp_down_keeps_the_mail_for_a_retry(app: Flask, make_app, smtp: SMTPSe
     assert (row.status, row.attempts) == ("sent", 2)
 
 
+def test_outbox_send_now_delivers_what_waits_for_a_retry(
+    app: Flask, make_app, smtp: SMTPServer
+) -> None:
+    down = make_app(MAIL_PORT=free_port())  # nothing listens there
+    waiting = [message_id for _ in range(3) for message_id in queue(down)]
+    assert [(row.status, row.attempts) for row in rows(app)] == [("pending", 1)] * 3
+    runner = app.test_cli_runner()  # the server is back (the app's own settings)
+
+    plain = runner.invoke(args=["outbox", "send"])
+    now = runner.invoke(args=["outbox", "send", "--now"])
+    again = runner.invoke(args=["outbox", "send", "--now"])
+
+    assert plain.output == "Outbox: sent 0, retried later 0, failed 0.\n"  # not yet their time
+    assert now.exit_code == 0, now.output
+    assert now.output.splitlines() == [
+        "Outbox: 3 mail(s) waiting for a retry brought forward.",
+        "Outbox: sent 3, retried later 0, failed 0.",
+    ]
+    assert again.output.splitlines()[0] == "Outbox: 0 mail(s) waiting for a retry brought forward."
+    assert outbox_ids(smtp) == dict.fromkeys(waiting, 1)
+    assert [(row.status, row.attempts) for row in rows(app)] == [("sent", 2)] * 3
+
+
 def test_a_server_that_never_answers_times_out(make_app) -> None:
     with socket.socket() as silent:
         # Accepts connections (the kernel completes the handshake) but never says a word.

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from portal.domain import casework, sensitive
 from portal.domain.dialogue import reply_addresses
+from portal.domain.inbox.text_search import text_conditions
 from portal.extensions import db
 from portal.inbound_server import start_server
 from portal.models import (
@@ -73,17 +74,26 @@ def signal_closed(app: Flask, days_ago: float, *, photo: bool = False, secret: b
                 seen_version=signal.version,
                 actor=casework.Actor(admin, created),
             )
+        db.session.commit()
+    move(app, reference, Status.RESOLVED, now() - timedelta(days=days_ago))
+    return reference
+
+
+def move(app: Flask, reference: str, target: Status, at: datetime) -> None:
+    """A status change by the admin at ``at``, through the casework operation."""
+    admin = user_id(app, ADMIN)
+    with app.app_context():
+        signal = db.session.scalars(select(Signal).where(Signal.reference == reference)).one()
         casework.change_status(
             db.session,
             signal,
-            Status.RESOLVED.value,
-            message="De glasbak is leeggehaald.",
+            target.value,
+            message="Bericht aan de bewoner.",
             seen_version=signal.version,
-            actor=casework.Actor(admin, now() - timedelta(days=days_ago)),
+            actor=casework.Actor(admin, at),
             mail=intake_settings(app).mail,
         )
         db.session.commit()
-    return reference
 
 
 def held(app: Flask, reference: str) -> dict[str, object]:
@@ -159,9 +169,15 @@ def test_contact_data_goes_366_days_after_closing_and_stays_at_364(app, client, 
     assert gone["status"] == Status.RESOLVED.value  # the signal itself stays
     assert gone["events"][-1] == "contact_data_removed"
     assert gone["audit"][-1][0] == "signal.contact_data_removed"
-    # The record says what went, not what it was.
-    for _action, details in gone["audit"][-1:]:
+    # No record of the signal holds what went.
+    for _action, details in gone["audit"]:
         assert NAME not in details and EMAIL not in details and PHONE not in details
+    # The search no longer finds it by the organisation's name.
+    with db_session(app) as session:
+        found = session.scalars(
+            select(Signal.reference).where(*text_conditions(session, "bakkerij jansen"))
+        ).all()
+    assert found == [young]
     kept = held(app, young)
     assert kept["reporter"] == (NAME, EMAIL, PHONE, "Bakkerij Jansen", "12345678")
     assert EMAIL in kept["recipients"] and NAME in kept["mail_text"]
@@ -245,9 +261,20 @@ def test_a_reply_by_mail_is_blanked_with_the_contact_data(app, runner):
     (sent_in,) = held(app, old)["inbound"]
     assert sent_in[0] == EMAIL and NAME.encode() in sent_in[1]
 
+    with db_session(app) as session:
+        [written] = session.scalars(
+            select(SignalEvent.message).where(SignalEvent.origin.is_not(None))
+        ).all()
+    assert NAME in written and PHONE in written  # the resident signed their reply
+
     jobs_run(runner)
 
     assert held(app, old)["inbound"] == [("", b"")]
+    with db_session(app) as session:
+        [scrubbed] = session.scalars(
+            select(SignalEvent.message).where(SignalEvent.origin.is_not(None))
+        ).all()
+    assert NAME not in scrubbed and PHONE not in scrubbed and "Groet" in scrubbed
 
 
 def test_a_mail_still_waiting_holds_the_removal_until_it_went(app, runner, smtp):
@@ -268,3 +295,42 @@ def test_a_mail_still_waiting_holds_the_removal_until_it_went(app, runner, smtp)
 
     assert "contact data removed from 1 signal(s)" in after
     assert set(held(app, old)["recipients"]) == {""}
+
+
+def test_each_period_counts_for_its_own_data(app, runner):
+    app.config["RETENTION_PHOTO_DAYS"] = 400  # photos kept longer than the contact data
+    old = signal_closed(app, 366, photo=True)
+
+    jobs_run(runner)
+
+    assert held(app, old)["reporter"] == (None, None, None, None, None)
+    assert len(held(app, old)["photos"]) == 1
+
+
+def test_a_reopened_signal_keeps_everything(app, runner):
+    reopened = signal_closed(app, 366, photo=True)
+    move(app, reopened, Status.REOPENED, now())
+
+    jobs_run(runner)
+
+    assert held(app, reopened)["reporter"][0] == NAME
+    assert len(held(app, reopened)["photos"]) == 1
+
+
+def test_a_signal_without_contact_data_gets_no_removal_step(app, runner):
+    reference, _token = make_signal(app, name=None, email=None, phone=None)
+    move(app, reference, Status.RESOLVED, now() - timedelta(days=366))
+
+    output = jobs_run(runner)
+
+    assert "contact data removed from 1 signal(s)" in output  # looked at, once
+    assert "contact_data_removed" not in held_events(app, reference)
+    assert "contact data removed from 0 signal(s)" in jobs_run(runner)
+
+
+def held_events(app: Flask, reference: str) -> list[str]:
+    with db_session(app) as session:
+        signal_id = session.scalar(select(Signal.id).where(Signal.reference == reference))
+        return list(
+            session.scalars(select(SignalEvent.kind).where(SignalEvent.signal_id == signal_id))
+        )

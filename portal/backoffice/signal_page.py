@@ -30,6 +30,7 @@ from portal.backoffice.signal_forms import (
 from portal.domain import casework, permissions, relocation, standard_texts, workflow
 from portal.domain.casework import Actor
 from portal.domain.dialogue import reply_addresses, satisfaction
+from portal.domain.retention import CONTACT_DATA_REMOVED
 from portal.extensions import db
 from portal.models import (
     AuditRecord,
@@ -169,6 +170,8 @@ def render(
         "can_work": can_work,
         "show_contact": show_contact,
         "has_contact": has_contact,
+        # Removed after the retention period (domain/retention.py), not never given.
+        "contact_removed": any(e.kind == CONTACT_DATA_REMOVED for e in signal.events),
         "timeline": _timeline(signal),
         "mails": _mails(signal, show_contact),
         "contact_views": _contact_views(signal) if show_contact else [],

@@ -21,11 +21,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
-from portal.domain import audit
-from portal.models import Attachment, InboundMail, OutboxMessage, Reporter, Signal, SignalEvent
+from portal.domain import audit, reply_links
+from portal.models import (
+    Attachment,
+    InboundMail,
+    OutboxMessage,
+    ReopenRequest,
+    ReplyAddress,
+    Reporter,
+    SatisfactionSurvey,
+    Signal,
+    SignalEvent,
+)
 from portal.vocabulary import CLOSED_STATUSES
 
 CONTACT_DATA_REMOVED = "contact_data_removed"
@@ -33,8 +43,12 @@ PHOTOS_REMOVED = "photos_removed"
 # Signals per flush: a first run on years of signals stays within memory.
 _BATCH = 200
 _CLOSED = tuple(s.value for s in CLOSED_STATUSES)
-# Mail that is done with: sent, or given up on.
+# Mail that is done with: sent, or given up on; and mail still going out.
 _FINISHED_MAIL = ("sent", "failed")
+_UNFINISHED_MAIL = ("pending", "sending")
+# Signals per run and kind of data: a first run over years of signals is spread over a few
+# (hourly) runs, so that no run holds the database's write lock for long.
+MAX_SIGNALS_PER_RUN = 5_000
 
 
 class RetentionRefused(ValueError):
@@ -81,53 +95,48 @@ class RetentionReport:
 
 
 def apply_retention(session: Session, periods: RetentionPeriods, now: datetime) -> RetentionReport:
-    """Removes what is due; running it again finds nothing more. Flushes, the caller commits."""
+    """Removes what is due, at most ``MAX_SIGNALS_PER_RUN`` signals per kind of data; running
+    it again finds nothing more. Flushes, the caller commits."""
     periods.check()
-    contact_due = _closed_before(now, periods.contact_days, periods.sensitive_days)
+    contact_due = and_(
+        _closed_before(now, periods.contact_days, periods.sensitive_days),
+        Signal.contact_data_removed_at.is_(None),
+    )
     due = list(
         session.scalars(
-            select(Signal.id)
-            .where(contact_due, Signal.contact_data_removed_at.is_(None))
-            .order_by(Signal.id)
+            select(Signal.id).where(contact_due).order_by(Signal.id).limit(MAX_SIGNALS_PER_RUN)
         )
     )
-    waiting = set(
-        session.scalars(
-            select(OutboxMessage.signal_id)
-            .where(
-                OutboxMessage.signal_id.in_(select(Signal.id).where(contact_due)),
-                OutboxMessage.status.not_in(_FINISHED_MAIL),
-            )
-            .distinct()
+    contacts = mails = waiting = 0
+    for start in range(0, len(due), _BATCH):
+        removed, blanked, held = _remove_contact_data(
+            session, due[start : start + _BATCH], contact_due, now
         )
-    )
-    contacts = mails = 0
-    ready = [signal_id for signal_id in due if signal_id not in waiting]
-    for start in range(0, len(ready), _BATCH):
-        chunk = ready[start : start + _BATCH]
-        mails += _remove_contact_data(session, chunk, now)
-        contacts += len(chunk)
+        contacts, mails, waiting = contacts + removed, mails + blanked, waiting + held
         session.flush()
+    mails += _blank_late_mail(session)
 
     photo_due = _closed_before(now, periods.photo_days, periods.sensitive_days)
     with_photos = list(
         session.scalars(
-            select(Signal.id)
-            .where(photo_due, exists().where(Attachment.signal_id == Signal.id))
-            .order_by(Signal.id)
+            select(Attachment.signal_id)
+            .join(Signal, Signal.id == Attachment.signal_id)
+            .where(photo_due)
+            .distinct()
+            .order_by(Attachment.signal_id)
+            .limit(MAX_SIGNALS_PER_RUN)
         )
     )
     photos = 0
     for start in range(0, len(with_photos), _BATCH):
-        chunk = with_photos[start : start + _BATCH]
-        photos += _remove_photos(session, chunk, now)
+        photos += _remove_photos(session, with_photos[start : start + _BATCH], now)
         session.flush()
     return RetentionReport(
         contacts=contacts,
         mails=mails,
         photos=photos,
         photo_signals=len(with_photos),
-        waiting=len([signal_id for signal_id in due if signal_id in waiting]),
+        waiting=waiting,
     )
 
 
@@ -141,43 +150,144 @@ def _closed_before(now: datetime, days: int, sensitive_days: int) -> ColumnEleme
     return and_(closed, long_enough)
 
 
-def _remove_contact_data(session: Session, signal_ids: list[int], now: datetime) -> int:
-    """Returns how many mails were blanked."""
-    for reporter in session.scalars(select(Reporter).where(Reporter.signal_id.in_(signal_ids))):
-        reporter.name = reporter.email = reporter.phone = None
-        reporter.organisation_name = reporter.kvk_number = None
-        reporter.may_contact = reporter.may_share_with_partners = False
+def _remove_contact_data(
+    session: Session, signal_ids: list[int], due: ColumnElement[bool], now: datetime
+) -> tuple[int, int, int]:
+    """Returns how many signals lost their contact data, how many mails were blanked and how
+    many signals wait for their mail."""
+    waiting = set(
+        session.scalars(
+            select(OutboxMessage.signal_id)
+            .where(
+                OutboxMessage.signal_id.in_(signal_ids),
+                OutboxMessage.status.in_(_UNFINISHED_MAIL),
+            )
+            .distinct()
+        )
+    )
+    # Read again with the condition (and locked on PostgreSQL): a signal reopened since the
+    # ids were chosen is left alone; one reopened after this read fails the flush on its
+    # version, and the next run decides again.
+    signals = [
+        signal
+        for signal in session.scalars(
+            select(Signal).where(Signal.id.in_(signal_ids), due).with_for_update()
+        )
+        if signal.id not in waiting
+    ]
+    ids = [signal.id for signal in signals]
+    reporters = {
+        r.signal_id: r for r in session.scalars(select(Reporter).where(Reporter.signal_id.in_(ids)))
+    }
+    texts = _resident_texts(session, ids)
+    mails = _blank_mail(session, ids, now)
+    for signal in signals:
+        reporter = reporters.get(signal.id)
+        # The resident's own words may name them ("groet, Jan Jansen, 06 ..."): cut out while
+        # the values to look for are still known.
+        scrub = reply_links.scrubber(reporter)
+        scrubbed = 0
+        for holder, field in [(signal, "description"), *texts.get(signal.id, [])]:
+            before = getattr(holder, field)
+            after = scrub(before)
+            if after != before:
+                setattr(holder, field, after)
+                scrubbed += 1
+        had_data = reporter is not None and any(
+            (reporter.name, reporter.email, reporter.phone, reporter.organisation_name)
+        )
+        if reporter is not None:
+            reporter.name = reporter.email = reporter.phone = None
+            reporter.organisation_name = reporter.kvk_number = None
+            reporter.may_contact = reporter.may_share_with_partners = False
+        signal.contact_data_removed_at = now
+        if had_data or scrubbed:  # the step says the resident's details went
+            session.add(
+                SignalEvent(
+                    signal_id=signal.id, kind=CONTACT_DATA_REMOVED, is_public=False, created_at=now
+                )
+            )
+        if had_data or scrubbed or mails.get(signal.id):
+            audit.record(
+                session,
+                "signal.contact_data_removed",
+                signal_id=signal.id,
+                reference=signal.reference,
+                mails_blanked=mails.get(signal.id, 0),
+                texts_scrubbed=scrubbed,
+                sensitive=signal.sensitive,
+            )
+    return len(signals), sum(mails.values()), len(waiting)
+
+
+def _resident_texts(session: Session, signal_ids: list[int]) -> dict[int, list[tuple[object, str]]]:
+    """Per signal, the texts the resident wrote besides the form: their messages on the
+    timeline, their reopen requests and satisfaction comments (object, field name)."""
+    found: dict[int, list[tuple[object, str]]] = {}
+    for event in session.scalars(
+        select(SignalEvent).where(
+            SignalEvent.signal_id.in_(signal_ids), SignalEvent.origin.is_not(None)
+        )
+    ):
+        found.setdefault(event.signal_id, []).append((event, "message"))
+    for model in (ReopenRequest, SatisfactionSurvey):
+        for row in session.scalars(select(model).where(model.signal_id.in_(signal_ids))):
+            found.setdefault(row.signal_id, []).append((row, "comment"))
+    return found
+
+
+def _blank_mail(session: Session, signal_ids: list[int], now: datetime) -> dict[int, int]:
+    """Blanks the copies of the signals' finished mail, in and out, and revokes their reply
+    addresses (a reply after this would bring the address back). Per signal, how many."""
     mails: dict[int, int] = {}
     for message in session.scalars(
         select(OutboxMessage).where(
             OutboxMessage.signal_id.in_(signal_ids), OutboxMessage.status.in_(_FINISHED_MAIL)
         )
     ):
-        message.recipient = ""
-        message.body_text = ""
-        message.body_html = message.list_unsubscribe = message.compose = None
-        message.last_error = None  # an SMTP error can quote the address
+        _blank_sent(message)
         mails[message.signal_id or 0] = mails.get(message.signal_id or 0, 0) + 1
     for mail in session.scalars(select(InboundMail).where(InboundMail.signal_id.in_(signal_ids))):
-        mail.envelope_from = ""
-        mail.raw = b""
+        mail.envelope_from, mail.raw = "", b""
         mails[mail.signal_id or 0] = mails.get(mail.signal_id or 0, 0) + 1
-    for signal in session.scalars(select(Signal).where(Signal.id.in_(signal_ids))):
-        signal.contact_data_removed_at = now
-        session.add(
-            SignalEvent(
-                signal_id=signal.id, kind=CONTACT_DATA_REMOVED, is_public=False, created_at=now
-            )
+    for address in session.scalars(
+        select(ReplyAddress).where(
+            ReplyAddress.signal_id.in_(signal_ids), ReplyAddress.revoked_at.is_(None)
         )
-        audit.record(
-            session,
-            "signal.contact_data_removed",
-            signal_id=signal.id,
-            reference=signal.reference,
-            mails_blanked=mails.get(signal.id, 0),
-            sensitive=signal.sensitive,
+    ):
+        address.revoked_at = now
+    return mails
+
+
+def _blank_sent(message: OutboxMessage) -> None:
+    message.recipient = ""
+    message.body_text = ""
+    message.body_html = message.list_unsubscribe = message.compose = None
+    message.last_error = None  # an SMTP error can quote the address
+
+
+def _blank_late_mail(session: Session) -> int:
+    """Mail about a signal whose contact data went already, finished since (it was still
+    going out then) or received since (a reply to an old mail): blanked as well."""
+    removed = select(Signal.id).where(Signal.contact_data_removed_at.is_not(None))
+    count = 0
+    for message in session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.signal_id.in_(removed),
+            OutboxMessage.status.in_(_FINISHED_MAIL),
+            OutboxMessage.recipient != "",
         )
-    return sum(mails.values())
+    ):
+        _blank_sent(message)
+        count += 1
+    for mail in session.scalars(
+        select(InboundMail).where(
+            InboundMail.signal_id.in_(removed), InboundMail.envelope_from != ""
+        )
+    ):
+        mail.envelope_from, mail.raw = "", b""
+        count += 1
+    return count
 
 
 def _remove_photos(session: Session, signal_ids: list[int], now: datetime) -> int:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import current_app, has_request_context, request
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from portal.domain.geocoding import LocatieserverLocator
 from portal.domain.geography import AddressLocator, OfflineAddressLocator, default_geography
@@ -86,7 +88,15 @@ def places_key() -> str:
     kept = current_app.extensions.get("portal.places_key")
     changes = local_places_changes()
     if kept is None or now - kept[1] > PLACES_CHECK_SECONDS or kept[2] != changes:
-        kept = (places_revision(db.session), now, changes)
+        try:
+            kept = (places_revision(db.session), now, changes)
+        except OperationalError:
+            if kept is None:
+                raise
+            # The database is away: the places as last read (they change a few times a
+            # year), so the report form can still be shown and given back filled in.
+            db.session.rollback()
+            return kept[0]
         current_app.extensions["portal.places_key"] = kept
     return kept[0]
 
@@ -101,10 +111,24 @@ def wijk_codes() -> frozenset[str]:
     return kept[1]
 
 
-def wijken_with_buurten() -> list[tuple[Wijk, list[Buurt]]]:
-    wijken = db.session.scalars(select(Wijk).order_by(Wijk.name)).all()
-    buurten = db.session.scalars(select(Buurt).order_by(Buurt.name)).all()
-    by_wijk: dict[str, list[Buurt]] = {w.code: [] for w in wijken}
-    for buurt in buurten:
-        by_wijk.setdefault(buurt.wijk_code, []).append(buurt)
-    return [(w, by_wijk[w.code]) for w in wijken]
+@dataclass(frozen=True)
+class Place:
+    code: str
+    name: str
+
+
+def wijken_with_buurten() -> list[tuple[Place, list[Place]]]:
+    """The wijken by name, each with its buurten: read again only when the places changed."""
+    revision = places_key()
+    kept = current_app.extensions.get("portal.wijken_with_buurten")
+    if kept is None or kept[0] != revision:
+        wijken = db.session.execute(select(Wijk.code, Wijk.name).order_by(Wijk.name)).all()
+        buurten = db.session.execute(
+            select(Buurt.code, Buurt.name, Buurt.wijk_code).order_by(Buurt.name)
+        ).all()
+        by_wijk: dict[str, list[Place]] = {code: [] for code, _name in wijken}
+        for code, name, wijk_code in buurten:
+            by_wijk.setdefault(wijk_code, []).append(Place(code, name))
+        kept = (revision, [(Place(code, name), by_wijk[code]) for code, name in wijken])
+        current_app.extensions["portal.wijken_with_buurten"] = kept
+    return kept[1]

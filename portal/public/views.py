@@ -140,11 +140,16 @@ def _new_submission_key() -> str:
     return key
 
 
-def report_rejected(message: str):  # type: ignore[no-untyped-def]
-    """The form was refused before it was read (expired session, too many tries): show it
-    again with everything the resident typed, and say what to do."""
+def report_rejected(message: str, *, keep_new_photos: bool = False):  # type: ignore[no-untyped-def]
+    """The form was refused before it was read (expired session, too many tries), or could
+    not be stored: show it again with everything the resident typed, and say what to do.
+    ``keep_new_photos``: the photos sent with it are stored again and stay chosen (only for
+    a form that passed its CSRF check)."""
     form = ReportForm(meta={"csrf": True})
-    kept, _photo_errors = collect_photos(form.photos.name, accept_new=False)
+    if keep_new_photos:
+        for upload in request.files.getlist(form.photos.name):
+            upload.stream.seek(0)  # read once already, by the view that could not store them
+    kept, _photo_errors = collect_photos(form.photos.name, accept_new=keep_new_photos)
     return _render_report(form, kept, [], general_errors=[message]), 422
 
 
@@ -154,6 +159,17 @@ def report_after_csrf_failure():  # type: ignore[no-untyped-def]
             "Uw formulier is verlopen. Controleer uw gegevens en klik nog een keer op "
             "'Verstuur melding'. Foto's die u had gekozen moet u opnieuw kiezen."
         )
+    )
+
+
+def report_after_outage():  # type: ignore[no-untyped-def]
+    return report_rejected(
+        _(
+            "Uw melding is nog niet verstuurd: door een storing bij ons kon hij niet worden "
+            "opgeslagen. Wat u heeft ingevuld staat nog klaar. Probeer het over een paar "
+            "minuten opnieuw met 'Verstuur melding'."
+        ),
+        keep_new_photos=True,
     )
 
 
