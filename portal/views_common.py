@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from contextlib import suppress
 from datetime import date
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, render_template, request, url_for
@@ -231,14 +232,14 @@ def _untrusted_host(_error: SecurityError) -> tuple[str, int, dict[str, str]]:
 def _csrf_error(error: CSRFError):  # type: ignore[no-untyped-def]
     handlers = _refused_form_handlers().get(request.endpoint or "")
     if handlers is not None:
-        return handlers[0]()
+        return handlers.after_csrf_failure()
     return _http_error(error)
 
 
 def _rate_limited(error: HTTPException):  # type: ignore[no-untyped-def]
     handlers = _refused_form_handlers().get(request.endpoint or "")
     if handlers is not None:
-        response, _code = handlers[1]()
+        response, _code = handlers.after_rate_limit()
         return response, 429
     return _http_error(error)
 
@@ -247,12 +248,11 @@ def _database_unavailable(error: SQLAlchemyError):  # type: ignore[no-untyped-de
     log.warning("Database unavailable for %s %s: %s", request.method, request.path, error)
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
     _forget_failed_transaction()
-    if request.method == "POST" and request.endpoint == "public.report":
-        from portal.public import views
-
+    handlers = _refused_form_handlers().get(request.endpoint or "")
+    if request.method == "POST" and handlers is not None and handlers.after_outage is not None:
         try:
             # Everything the resident typed and chose, photos included, shown again.
-            response, _code = views.report_after_outage()
+            response, _code = handlers.after_outage()
             return response, 503, headers
         except SQLAlchemyError:  # the form needs the places, which the database holds
             _forget_failed_transaction()
@@ -267,14 +267,28 @@ def _forget_failed_transaction() -> None:
         db.session.rollback()
 
 
-def _refused_form_handlers():  # type: ignore[no-untyped-def]
-    """Public forms that show themselves again, filled in, when refused before being read:
-    (after a CSRF failure, after the rate limit) per endpoint."""
+class RefusedForm(NamedTuple):
+    """How a public form shows itself again, filled in, when it was refused before it was
+    read, or could not be stored; None: it cannot (the status page's forms need their signal,
+    which the database holds)."""
+
+    after_csrf_failure: Callable[[], Any]
+    after_rate_limit: Callable[[], Any]
+    after_outage: Callable[[], Any] | None = None
+
+
+def _refused_form_handlers() -> dict[str, RefusedForm]:
     from portal.public import status_views, views
 
-    status_page = (status_views.status_after_csrf_failure, status_views.status_after_rate_limit)
+    status_page = RefusedForm(
+        status_views.status_after_csrf_failure, status_views.status_after_rate_limit
+    )
     return {
-        "public.report": (views.report_after_csrf_failure, views.report_after_rate_limit),
+        "public.report": RefusedForm(
+            views.report_after_csrf_failure,
+            views.report_after_rate_limit,
+            views.report_after_outage,
+        ),
         "public.status_message": status_page,
         "public.status_satisfaction": status_page,
     }

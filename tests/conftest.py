@@ -22,21 +22,26 @@ pytest_plugins = [
 ]
 
 
-@pytest.fixture
-def app_config(database_url: str, smtp, tmp_path: Path) -> dict[str, object]:
+def app_settings(database_url: str, mail_port: int, tmp_path: Path) -> dict[str, object]:
+    """The tests' settings for an app on ``database_url`` and a mail server on ``mail_port``."""
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
         "DATABASE_URL": database_url,
         "UPLOAD_FOLDER": str(tmp_path / "uploads"),
         "MAIL_SERVER": "127.0.0.1",
-        "MAIL_PORT": smtp.port,
+        "MAIL_PORT": mail_port,
         "OUTBOX_DELIVERY": "sync",
         "RATELIMIT_ENABLED": False,
         "PUBLIC_BASE_URL": "http://portal.test",
         # Offline, as CI is: no map tiles (a test that wants them serves its own).
         "MAP_TILE_URL": "",
     }
+
+
+@pytest.fixture
+def app_config(database_url: str, smtp, tmp_path: Path) -> dict[str, object]:
+    return app_settings(database_url, smtp.port, tmp_path)
 
 
 @pytest.fixture

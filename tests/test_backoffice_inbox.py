@@ -103,9 +103,10 @@ def actor(app: Flask, now: datetime | None = None) -> casework.Actor:
     return casework.Actor(user_id=admin_id, now=now or datetime.now(UTC))
 
 
-def move(app: Flask, reference: str, *targets: Status) -> None:
-    """Status changes through the casework operation (with the message some need)."""
-    who = actor(app)
+def move(app: Flask, reference: str, *targets: Status, at: datetime | None = None) -> None:
+    """Status changes through the casework operation (with the message some need), made at
+    ``at`` (default: now)."""
+    who = actor(app, at)
     with app.app_context():
         signal = db.session.scalars(select(Signal).where(Signal.reference == reference)).one()
         for target in targets:

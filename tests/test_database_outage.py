@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from portal import create_app
 from portal.extensions import db
 from portal.models import Attachment, Signal
-from tests.conftest import csrf_token
+from tests.conftest import app_settings, csrf_token
 from tests.factories import db_session
 from tests.fixtures.databases import PostgresCluster, _seed_template
 
@@ -42,17 +42,8 @@ class Outage:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def outage(request, sqlite_template: Path, smtp, tmp_path: Path) -> Iterator[Outage]:  # type: ignore[no-untyped-def]
-    config = {
-        "TESTING": True,
-        "SECRET_KEY": "test-secret",
-        "UPLOAD_FOLDER": str(tmp_path / "uploads"),
-        "MAIL_SERVER": "127.0.0.1",
-        "MAIL_PORT": smtp.port,
-        "OUTBOX_DELIVERY": "sync",
-        "RATELIMIT_ENABLED": False,
-        "PUBLIC_BASE_URL": "http://portal.test",
-        "MAP_TILE_URL": "",
-    }
+    # The tests' own settings; the database URL is set below, per kind.
+    config = app_settings("", smtp.port, tmp_path)
     if request.param == "sqlite":
         folder = tmp_path / "database"
         folder.mkdir()

@@ -28,8 +28,9 @@ from portal.models import (
     SignalEvent,
 )
 from portal.vocabulary import Status
-from tests.factories import ADMIN, db_session, intake_settings, login, make_signal, user_id
+from tests.factories import ADMIN, db_session, login, make_signal, user_id
 from tests.fixtures.databases import free_port
+from tests.test_backoffice_inbox import move
 from tests.test_jobs import make_old, stored_photo
 
 NAME, EMAIL, PHONE = "Jan Jansen", "jan.jansen@example.nl", "06 12345678"
@@ -75,25 +76,8 @@ def signal_closed(app: Flask, days_ago: float, *, photo: bool = False, secret: b
                 actor=casework.Actor(admin, created),
             )
         db.session.commit()
-    move(app, reference, Status.RESOLVED, now() - timedelta(days=days_ago))
+    move(app, reference, Status.RESOLVED, at=now() - timedelta(days=days_ago))
     return reference
-
-
-def move(app: Flask, reference: str, target: Status, at: datetime) -> None:
-    """A status change by the admin at ``at``, through the casework operation."""
-    admin = user_id(app, ADMIN)
-    with app.app_context():
-        signal = db.session.scalars(select(Signal).where(Signal.reference == reference)).one()
-        casework.change_status(
-            db.session,
-            signal,
-            target.value,
-            message="Bericht aan de bewoner.",
-            seen_version=signal.version,
-            actor=casework.Actor(admin, at),
-            mail=intake_settings(app).mail,
-        )
-        db.session.commit()
 
 
 def held(app: Flask, reference: str) -> dict[str, object]:
@@ -101,7 +85,9 @@ def held(app: Flask, reference: str) -> dict[str, object]:
     with db_session(app) as session:
         signal = session.scalars(select(Signal).where(Signal.reference == reference)).one()
         reporter = session.scalars(select(Reporter).where(Reporter.signal_id == signal.id)).one()
-        mails = session.scalars(select(OutboxMessage).where(OutboxMessage.signal_id == signal.id))
+        mails = list(
+            session.scalars(select(OutboxMessage).where(OutboxMessage.signal_id == signal.id))
+        )
         inbound = session.scalars(select(InboundMail).where(InboundMail.signal_id == signal.id))
         return {
             "reporter": (
@@ -112,12 +98,7 @@ def held(app: Flask, reference: str) -> dict[str, object]:
                 reporter.kvk_number,
             ),
             "recipients": sorted(m.recipient for m in mails),
-            "mail_text": " ".join(
-                f"{m.body_text} {m.body_html or ''}"
-                for m in session.scalars(
-                    select(OutboxMessage).where(OutboxMessage.signal_id == signal.id)
-                )
-            ),
+            "mail_text": " ".join(f"{m.body_text} {m.body_html or ''}" for m in mails),
             "inbound": [(m.envelope_from, m.raw) for m in inbound],
             "photos": list(
                 session.scalars(
@@ -309,7 +290,7 @@ def test_each_period_counts_for_its_own_data(app, runner):
 
 def test_a_reopened_signal_keeps_everything(app, runner):
     reopened = signal_closed(app, 366, photo=True)
-    move(app, reopened, Status.REOPENED, now())
+    move(app, reopened, Status.REOPENED)
 
     jobs_run(runner)
 
@@ -319,7 +300,7 @@ def test_a_reopened_signal_keeps_everything(app, runner):
 
 def test_a_signal_without_contact_data_gets_no_removal_step(app, runner):
     reference, _token = make_signal(app, name=None, email=None, phone=None)
-    move(app, reference, Status.RESOLVED, now() - timedelta(days=366))
+    move(app, reference, Status.RESOLVED, at=now() - timedelta(days=366))
 
     output = jobs_run(runner)
 

@@ -18,10 +18,11 @@ status page follows (``models/page_versions.py``)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from portal.domain import audit, reply_links
@@ -114,7 +115,9 @@ def apply_retention(session: Session, periods: RetentionPeriods, now: datetime) 
         )
         contacts, mails, waiting = contacts + removed, mails + blanked, waiting + held
         session.flush()
-    mails += _blank_late_mail(session)
+    # Mail about signals done earlier that finished since (it was still going out then) or
+    # came in since (a reply to an old mail).
+    mails += _blank_mail(session, Signal.contact_data_removed_at.is_not(None)).total()
 
     photo_due = _closed_before(now, periods.photo_days, periods.sensitive_days)
     with_photos = list(
@@ -180,7 +183,8 @@ def _remove_contact_data(
         r.signal_id: r for r in session.scalars(select(Reporter).where(Reporter.signal_id.in_(ids)))
     }
     texts = _resident_texts(session, ids)
-    mails = _blank_mail(session, ids, now)
+    mails = _blank_mail(session, Signal.id.in_(ids))
+    _revoke_reply_addresses(session, ids, now)
     for signal in signals:
         reporter = reporters.get(signal.id)
         # The resident's own words may name them ("groet, Jan Jansen, 06 ..."): cut out while
@@ -236,58 +240,42 @@ def _resident_texts(session: Session, signal_ids: list[int]) -> dict[int, list[t
     return found
 
 
-def _blank_mail(session: Session, signal_ids: list[int], now: datetime) -> dict[int, int]:
-    """Blanks the copies of the signals' finished mail, in and out, and revokes their reply
-    addresses (a reply after this would bring the address back). Per signal, how many."""
-    mails: dict[int, int] = {}
+def _blank_mail(session: Session, signals: ColumnElement[bool]) -> Counter[int]:
+    """Blanks what is left of the copies of finished mail, in and out, about the signals
+    ``signals`` selects (a condition on Signal.id). Per signal, how many."""
+    blanked: Counter[int] = Counter()
     for message in session.scalars(
         select(OutboxMessage).where(
-            OutboxMessage.signal_id.in_(signal_ids), OutboxMessage.status.in_(_FINISHED_MAIL)
+            OutboxMessage.signal_id.in_(select(Signal.id).where(signals)),
+            OutboxMessage.status.in_(_FINISHED_MAIL),
+            OutboxMessage.recipient != "",
         )
     ):
-        _blank_sent(message)
-        mails[message.signal_id or 0] = mails.get(message.signal_id or 0, 0) + 1
-    for mail in session.scalars(select(InboundMail).where(InboundMail.signal_id.in_(signal_ids))):
+        message.recipient = ""
+        message.body_text = ""
+        message.body_html = message.list_unsubscribe = message.compose = None
+        message.last_error = None  # an SMTP error can quote the address
+        blanked[message.signal_id or 0] += 1
+    for mail in session.scalars(
+        select(InboundMail).where(
+            InboundMail.signal_id.in_(select(Signal.id).where(signals)),
+            # A bounce has no sender, but its raw message quotes the mail it answers.
+            or_(InboundMail.envelope_from != "", func.length(InboundMail.raw) > 0),
+        )
+    ):
         mail.envelope_from, mail.raw = "", b""
-        mails[mail.signal_id or 0] = mails.get(mail.signal_id or 0, 0) + 1
+        blanked[mail.signal_id or 0] += 1
+    return blanked
+
+
+def _revoke_reply_addresses(session: Session, signal_ids: list[int], now: datetime) -> None:
+    # A reply to an old mail would bring the address back.
     for address in session.scalars(
         select(ReplyAddress).where(
             ReplyAddress.signal_id.in_(signal_ids), ReplyAddress.revoked_at.is_(None)
         )
     ):
         address.revoked_at = now
-    return mails
-
-
-def _blank_sent(message: OutboxMessage) -> None:
-    message.recipient = ""
-    message.body_text = ""
-    message.body_html = message.list_unsubscribe = message.compose = None
-    message.last_error = None  # an SMTP error can quote the address
-
-
-def _blank_late_mail(session: Session) -> int:
-    """Mail about a signal whose contact data went already, finished since (it was still
-    going out then) or received since (a reply to an old mail): blanked as well."""
-    removed = select(Signal.id).where(Signal.contact_data_removed_at.is_not(None))
-    count = 0
-    for message in session.scalars(
-        select(OutboxMessage).where(
-            OutboxMessage.signal_id.in_(removed),
-            OutboxMessage.status.in_(_FINISHED_MAIL),
-            OutboxMessage.recipient != "",
-        )
-    ):
-        _blank_sent(message)
-        count += 1
-    for mail in session.scalars(
-        select(InboundMail).where(
-            InboundMail.signal_id.in_(removed), InboundMail.envelope_from != ""
-        )
-    ):
-        mail.envelope_from, mail.raw = "", b""
-        count += 1
-    return count
 
 
 def _remove_photos(session: Session, signal_ids: list[int], now: datetime) -> int:
