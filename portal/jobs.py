@@ -36,7 +36,7 @@ from portal.domain.dialogue.reminders import remind_unanswered
 from portal.domain.digest import send_digests
 from portal.domain.escalations import remind_due
 from portal.domain.notifications import MailContext
-from portal.domain.retention import RetentionPeriods, apply_retention
+from portal.domain.privacy.retention import RetentionPeriods, apply_retention
 from portal.domain.upload_sweep import sweep_loose_uploads
 from portal.models import JobLock, utcnow
 from portal.outbox import FAILED_MAIL_RETENTION, redact_failed

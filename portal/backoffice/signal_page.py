@@ -30,7 +30,8 @@ from portal.backoffice.signal_forms import (
 from portal.domain import casework, permissions, relocation, standard_texts, workflow
 from portal.domain.casework import Actor
 from portal.domain.dialogue import reply_addresses, satisfaction
-from portal.domain.retention import CONTACT_DATA_REMOVED
+from portal.domain.privacy.erasure import CONTACT_DATA_ERASED
+from portal.domain.privacy.retention import CONTACT_DATA_REMOVED
 from portal.extensions import db
 from portal.models import (
     AuditRecord,
@@ -62,6 +63,7 @@ FOLLOWER_PURPOSES = ("follow_",)
 OWNER_ROLES = (Role.ACCOUNTMANAGER, Role.ADMIN)
 # Timeline steps that moved the signal (their before/after is in the audit record).
 MOVES = ("reassigned", "taken_over")
+_CONTACT_REMOVALS = (CONTACT_DATA_REMOVED, CONTACT_DATA_ERASED)
 
 # The parts of the page that bring their own context register here when their module loads
 # (page_part); this module never imports them, so any of them may import it (or signal_flow)
@@ -170,8 +172,11 @@ def render(
         "can_work": can_work,
         "show_contact": show_contact,
         "has_contact": has_contact,
-        # Removed after the retention period (domain/retention.py), not never given.
-        "contact_removed": any(e.kind == CONTACT_DATA_REMOVED for e in signal.events),
+        # Removed after the retention period or erased on request (domain/privacy/), not
+        # never given: the kind of the last such step, or None.
+        "contact_removed": next(
+            (e.kind for e in reversed(signal.events) if e.kind in _CONTACT_REMOVALS), None
+        ),
         "timeline": _timeline(signal),
         "mails": _mails(signal, show_contact),
         "contact_views": _contact_views(signal) if show_contact else [],

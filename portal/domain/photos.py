@@ -110,6 +110,13 @@ class PhotoStore:
             content_type = FORMATS[image.format or ""][0]
             return StoredPhoto(stored_name, content_type, path.stat().st_size, *image.size)
 
+    def remove(self, stored_names: Sequence[str]) -> None:
+        """Files whose rows are gone (erased on request): not left for the day-long sweep."""
+        for name in stored_names:
+            path = self.path(name)
+            if path is not None:
+                path.unlink(missing_ok=True)
+
     def path(self, stored_name: str) -> Path | None:
         if not is_stored_name(stored_name):
             return None

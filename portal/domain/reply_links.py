@@ -186,12 +186,16 @@ def form_photos(signal: Signal) -> list[Attachment]:
     return [a for a in signal.attachments if a.event_id is None]
 
 
-def _national_digits(phone: str | None) -> str:
+def national_digits(phone: str | None) -> str:
     """A Dutch number's digits without the country code or trunk 0 (06-1234 → 61234…)."""
     digits = re.sub(r"\D", "", phone or "")
-    for prefix in ("0031", "31", "0"):
+    for prefix in ("0031", "31"):
         if digits.startswith(prefix) and len(digits) - len(prefix) >= 6:
-            return digits[len(prefix) :]
+            digits = digits[len(prefix) :]
+            break
+    # The trunk 0, also after the country code ("+31 (0)6 ...").
+    if digits.startswith("0") and len(digits) > 6:
+        digits = digits[1:]
     return digits
 
 
@@ -206,7 +210,7 @@ def scrubber(reporter: Reporter | None) -> Callable[[str | None], str | None]:
         surname = (reporter.name or "").split()[-1:] or [""]
         if len(surname[0]) >= 3:
             patterns.append(rf"\b{re.escape(surname[0])}\b")
-        national = _national_digits(reporter.phone)
+        national = national_digits(reporter.phone)
         if len(national) >= 6:
             # However it is written: 06-12345678, +31 6 12345678, 0031612345678, (06)1234…
             gap = r"[\s.()\-]*"

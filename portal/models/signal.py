@@ -98,7 +98,7 @@ class Signal(Base):
     # When it last became resolved or declined (None while open): status links expire from it.
     closed_at: Mapped[datetime | None]
     # When the retention job removed the reporter's contact data and its copies in mail
-    # (portal/domain/retention.py); None: not (yet).
+    # (portal/domain/privacy/retention.py); None: not (yet).
     contact_data_removed_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(Integer, default=1)
     # Raised whenever something the resident's status page shows changes besides the row
