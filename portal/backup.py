@@ -84,6 +84,8 @@ def make_backup(
     source = sqlite_path(database_url)
     if not source.is_file():
         raise BackupError(f"No database at {source}.")
+    if name is not None and (Path(name).name != name or name.startswith(".")):
+        raise BackupError(f"The backup's name must be a plain folder name, not {name!r}.")
     now = now or datetime.now(UTC)
     folder = out / (name or f"portal-backup-{now:%Y%m%dT%H%M%SZ}")
     if folder.exists():

@@ -5,7 +5,8 @@ the backup is one consistent moment (integrity check, every photo row's file the
 checksum, nothing submitted after it ended), and after wiping the database and the uploads,
 ``restore`` brings back every signal in it: its status link (saved from the confirmation page)
 opens and its photo is served, byte for byte. ``restore`` changes nothing when the backup was
-tampered with or the target holds signals (without ``--force``).
+tampered with or the target holds signals (without ``--force``). A backup of an older schema is
+migrated to this version's as it is restored.
 
 PostgreSQL: ``backup`` refuses it; the README's ``pg_dump --format=custom`` / ``pg_restore
 --clean --if-exists`` plus a copy of the upload folder bring every signal and photo back."""
@@ -28,10 +29,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from PIL import Image
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
+from portal import migrate
 from portal.database import make_engine
 from portal.domain.photos import PhotoStore
 from portal.extensions import db
@@ -282,6 +285,29 @@ def test_restore_refuses_a_tampered_backup_and_a_target_with_signals(app, databa
     assert later != kept
     assert tree(uploads) == tree(good / "uploads") == {stored_name: before[1][stored_name]}
     assert not [p for p in database.parent.iterdir() if p.name.startswith(".")]
+
+
+def test_a_backup_of_an_older_schema_is_migrated_to_this_version_on_restore(tmp_path):
+    scripts = ScriptDirectory.from_config(migrate.alembic_config("sqlite://"))
+    head = scripts.get_current_head()
+    older = scripts.get_revision(head).down_revision
+    assert isinstance(older, str)
+    source, target = tmp_path / "old.sqlite3", tmp_path / "new" / "portal.sqlite3"
+    migrate.upgrade(f"sqlite:///{source}", older)
+    made = flask(
+        portal_settings(f"sqlite:///{source}", tmp_path / "up", env="development"),
+        *("backup", "--out", str(tmp_path / "bk"), "--name", "old"),
+    )
+    assert made.returncode == 0, made.stderr
+    manifest = json.loads((tmp_path / "bk" / "old" / "manifest.json").read_text())
+    assert manifest["database"]["alembic_revision"] == older
+
+    restored = flask(
+        portal_settings(f"sqlite:///{target}", tmp_path / "up-new", env="development"),
+        *("restore", "--from", str(tmp_path / "bk" / "old")),
+    )
+    assert restored.returncode == 0, restored.stderr
+    assert rows(target, "SELECT version_num FROM alembic_version") == [(head,)]
 
 
 # --- PostgreSQL: pg_dump and pg_restore ------------------------------------------------------
