@@ -1,4 +1,5 @@
-"""``flask --app portal ...`` commands: database, seed data, users, outbox, housekeeping jobs."""
+"""``flask --app portal ...`` commands: database, seed data, users, outbox, housekeeping jobs
+(backup and restore: portal/backup_cli.py)."""
 
 from __future__ import annotations
 
@@ -100,7 +101,10 @@ def seed_demo(base_url: str) -> None:
 def init_app(app: Flask) -> None:
     for group in (db_cli, seed_cli, users_cli, outbox_cli, jobs_cli, mail_cli):
         app.cli.add_command(group)
-    app.cli.add_command(devmail_command)
+    from portal.backup_cli import backup_command, restore_command
+
+    for command in (devmail_command, backup_command, restore_command):
+        app.cli.add_command(command)
 
 
 @users_cli.command("create")

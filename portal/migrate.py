@@ -25,3 +25,14 @@ def downgrade(url: str, revision: str) -> None:
 
 def revision(url: str, message: str) -> None:
     command.revision(alembic_config(url), message=message, autogenerate=True)
+
+
+def knows_revision(url: str, revision: str) -> bool:
+    """Whether ``revision`` is one of this code's migrations (a restore can migrate from it)."""
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    try:
+        return ScriptDirectory.from_config(alembic_config(url)).get_revision(revision) is not None
+    except CommandError:
+        return False
