@@ -132,15 +132,18 @@ class PhotoStore:
     def _write(self, encoded: list[_Encoded]) -> list[StoredPhoto]:
         self.folder.mkdir(parents=True, exist_ok=True)
         stored: list[StoredPhoto] = []
+        names: list[str] = []
         try:
             for item in encoded:
                 content_type, extension = FORMATS[item.image_format]
-                name = secrets.token_hex(16) + extension
-                (self.folder / name).write_bytes(item.data)
-                stored.append(StoredPhoto(name, content_type, len(item.data), *item.size))
+                names.append(secrets.token_hex(16) + extension)
+                (self.folder / names[-1]).write_bytes(item.data)
+                stored.append(StoredPhoto(names[-1], content_type, len(item.data), *item.size))
         except OSError:
-            for photo in stored:  # all or nothing, also when the disk is full
-                (self.folder / photo.stored_name).unlink(missing_ok=True)
+            # All or nothing, also when the disk is full: the file being written when it
+            # filled up is gone too (what fitted of it would otherwise stay until the sweep).
+            for name in names:
+                (self.folder / name).unlink(missing_ok=True)
             raise
         return stored
 

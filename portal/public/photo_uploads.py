@@ -4,6 +4,8 @@ refused form never asks them to pick the same photos again."""
 
 from __future__ import annotations
 
+import errno
+import logging
 from dataclasses import dataclass
 
 from flask import Response, abort, current_app, request, send_file
@@ -18,7 +20,12 @@ from portal.extensions import db
 from portal.models import Attachment, Signal
 from portal.public.services import photo_store
 
+log = logging.getLogger(__name__)
+
 KEPT_FIELD = "kept_photos"
+# The upload folder cannot take the photos: its disk is full, the portal's quota is used up,
+# or a file is larger than the file system (or the process's file-size limit) allows.
+STORAGE_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 
 PHOTO_ERRORS = {
     "too_large": _l("%(name)s is groter dan %(mb)d MB. Kies een kleinere foto."),
@@ -56,7 +63,21 @@ def collect_photos(
         # Counted before anything is read: a request with hundreds of files costs nothing.
         uploads = [u for u in request.files.getlist(field_name) if u and u.filename]
         labels = [secure_filename(u.filename or "")[:100] or _("foto") for u in uploads]
-        batch = store.accept_all([u.stream for u in uploads], room=limit - len(kept))
+        try:
+            batch = store.accept_all([u.stream for u in uploads], room=limit - len(kept))
+        except OSError as error:
+            if error.errno not in STORAGE_FULL:
+                raise
+            # The store removed what it had written; the form comes back with all the rest.
+            log.error("Photos sent to %s not stored, no room for them: %s", request.path, error)
+            errors.append(
+                _(
+                    "Door een storing bij ons konden uw foto's niet worden opgeslagen. Er is "
+                    "nog niets verstuurd en wat u heeft ingevuld staat nog klaar. Probeer het "
+                    "later opnieuw, of verstuur het formulier zonder foto's."
+                )
+            )
+            return kept, errors
         kept += [KeptPhoto(s, label) for s, label in zip(batch.stored, labels, strict=False)]
         sizes = {"mb": max_mb(), "mp": MAX_PIXELS // 1_000_000}
         errors += [
