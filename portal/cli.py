@@ -250,7 +250,7 @@ def jobs_run() -> None:
     """Run the housekeeping that is due: loose uploads, old failed mail, question reminders.
 
     Safe to start on several hosts at once: a job another runner has is skipped."""
-    from portal.jobs import JobContext, retention_periods, run_due
+    from portal.jobs import JobContext, destruction_periods, retention_periods, run_due
     from portal.public.services import mail_context
 
     context = JobContext(
@@ -262,6 +262,7 @@ def jobs_run() -> None:
         alert_interval_days=current_app.config["ALERT_INTERVAL_DAYS"],
         secret_key=current_app.config["SECRET_KEY"],
         retention=retention_periods(current_app.config),
+        destruction=destruction_periods(current_app.config),
     )
     results = run_due(context)
     for result in results:

@@ -58,7 +58,10 @@ def defaults(instance_path: str) -> dict[str, object]:
         # No period may be shorter (the job refuses and removes nothing): an objection or a
         # reopen request still needs the resident's details.
         "RETENTION_MINIMUM_DAYS": 90,
-        "RETENTION_SIGNAL_YEARS": 5,  # the signal itself (Archiefwet); counts stay, anonymous
+        # The signal itself after closing (Archiefwet, the selection list's periods): `jobs
+        # run` destroys it then; anonymous counts stay. A declined one sooner.
+        "RETENTION_SIGNAL_YEARS": 5,
+        "RETENTION_DECLINED_SIGNAL_YEARS": 1,
         # A date or an ISO date ("2026-12-01"): when the statement was written and last tested.
         "ACCESSIBILITY_STATEMENT_DATE": "2026-12-01",
         "ACCESSIBILITY_TESTED_DATE": "2026-12-01",

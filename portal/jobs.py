@@ -36,6 +36,7 @@ from portal.domain.dialogue.reminders import remind_unanswered
 from portal.domain.digest import send_digests
 from portal.domain.escalations import remind_due
 from portal.domain.notifications import MailContext
+from portal.domain.privacy.destruction import DestructionPeriods, destroy_expired
 from portal.domain.privacy.retention import RetentionPeriods, apply_retention
 from portal.domain.upload_sweep import sweep_loose_uploads
 from portal.models import JobLock, utcnow
@@ -57,6 +58,7 @@ class JobContext:
     secret_key: str | None = None
     # None: the app's RETENTION_* settings.
     retention: RetentionPeriods | None = None
+    destruction: DestructionPeriods | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,15 @@ def retention(context: JobContext) -> str:
 
         periods = retention_periods(current_app.config)
     return str(apply_retention(context.session, periods, context.now))
+
+
+def destruction(context: JobContext) -> str:
+    periods = context.destruction
+    if periods is None:
+        from flask import current_app
+
+        periods = destruction_periods(current_app.config)
+    return str(destroy_expired(context.session, periods, context.now))
 
 
 def sweep_uploads(context: JobContext) -> str:
@@ -157,8 +168,9 @@ class Job(NamedTuple):
 
 
 JOBS: tuple[Job, ...] = (
-    # Before the sweep: the files of the photos it removes go in the same run.
+    # Before the sweep: the files of the photos they remove go in the same run.
     Job("retention", retention),
+    Job("signal-destruction", destruction),
     Job("upload-sweep", sweep_uploads),
     Job("failed-mail-redaction", redact_failed_mail),
     Job("due-date-backfill", due_date_backfill),
@@ -176,6 +188,13 @@ def retention_periods(config: Mapping[str, Any]) -> RetentionPeriods:
         photo_days=int(config["RETENTION_PHOTO_DAYS"]),
         sensitive_days=int(config["RETENTION_SENSITIVE_DAYS"]),
         minimum_days=int(config["RETENTION_MINIMUM_DAYS"]),
+    )
+
+
+def destruction_periods(config: Mapping[str, Any]) -> DestructionPeriods:
+    return DestructionPeriods(
+        resolved_years=int(config["RETENTION_SIGNAL_YEARS"]),
+        declined_years=int(config["RETENTION_DECLINED_SIGNAL_YEARS"]),
     )
 
 

@@ -136,7 +136,10 @@ def test_privacy_statement_defaults_are_those_of_hilversum(client):
 def test_retention_periods_on_the_page_follow_the_configuration(make_client, lang):
     html = page_in(
         make_client(
-            RETENTION_REPORTER_DAYS=412, RETENTION_PHOTO_DAYS=133, RETENTION_SIGNAL_YEARS=7
+            RETENTION_REPORTER_DAYS=412,
+            RETENTION_PHOTO_DAYS=133,
+            RETENTION_SIGNAL_YEARS=7,
+            RETENTION_DECLINED_SIGNAL_YEARS=2,
         ),
         "/privacy",
         lang,
@@ -147,10 +150,11 @@ def test_retention_periods_on_the_page_follow_the_configuration(make_client, lan
     )
     assert numbers(contact) == {412}
     assert numbers(photos) == {133}
-    assert numbers(signal) == {7}
+    assert numbers(signal) == {7, 2}
     if lang == "nl":
         assert "412 dagen nadat uw melding is afgesloten" in contact
         assert "7 jaar nadat hij is afgesloten" in signal
+        assert "afgewezen? Dan verwijderen wij hem 2 jaar nadat" in signal
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

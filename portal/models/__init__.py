@@ -1,6 +1,7 @@
 """Typed SQLAlchemy 2 models, one module per aggregate."""
 
 from portal.models import page_versions  # noqa: F401  (the flush hook)
+from portal.models.archive import ArchivedSignalCount
 from portal.models.audit import AuditRecord
 from portal.models.base import Base, utcnow
 from portal.models.casework import (
@@ -38,6 +39,7 @@ from portal.models.user import PasswordLink, RecoveryCode, Role, Setting, User, 
 __all__ = [
     "GENERAL_INBOX",
     "Absence",
+    "ArchivedSignalCount",
     "Attachment",
     "AuditRecord",
     "Base",
