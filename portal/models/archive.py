@@ -13,23 +13,23 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.models.base import Base
 
+# What one count is of: every column but the number.
+ARCHIVE_KEY = (
+    "created_month",
+    "closed_month",
+    "wijk_code",
+    "buurt_code",
+    "kind",
+    "themes",
+    "outcome",
+    "channel",
+    "submitter_kind",
+)
+
 
 class ArchivedSignalCount(Base):
     __tablename__ = "archived_signal_counts"
-    __table_args__ = (
-        UniqueConstraint(
-            "created_month",
-            "closed_month",
-            "wijk_code",
-            "buurt_code",
-            "kind",
-            "themes",
-            "outcome",
-            "channel",
-            "submitter_kind",
-            name="uq_archived_signal_counts_key",
-        ),
-    )
+    __table_args__ = (UniqueConstraint(*ARCHIVE_KEY, name="uq_archived_signal_counts_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # "2021-03": the months, not the days (the counts must not point at one signal).

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from portal.domain import audit
 from portal.models import ArchivedSignalCount, InboundMail, OutboxMessage, Signal
+from portal.models.archive import ARCHIVE_KEY
 from portal.vocabulary import Status
 
 # The floor: a typing error in the configuration must not destroy this year's signals.
@@ -125,19 +126,6 @@ def _destroy(session: Session, signal_ids: list[int], due: ColumnElement[bool]) 
     return Counter(s.status for s in signals)
 
 
-_KEY = (
-    "created_month",
-    "closed_month",
-    "wijk_code",
-    "buurt_code",
-    "kind",
-    "themes",
-    "outcome",
-    "channel",
-    "submitter_kind",
-)
-
-
 def _key(signal: Signal) -> tuple[str, ...]:
     closed = signal.closed_at or signal.updated_at
     return (
@@ -156,9 +144,9 @@ def _key(signal: Signal) -> tuple[str, ...]:
 def _add_counts(session: Session, counts: Counter[tuple[str, ...]]) -> None:
     """Adds to the rows that exist (locked) and makes the others. Two runs at once are kept
     apart by the job's lease (``jobs.py``); the unique key would refuse a doubled row."""
-    columns = [getattr(ArchivedSignalCount, name) for name in _KEY]
+    columns = [getattr(ArchivedSignalCount, name) for name in ARCHIVE_KEY]
     existing = {
-        tuple(getattr(row, name) for name in _KEY): row
+        tuple(getattr(row, name) for name in ARCHIVE_KEY): row
         for row in session.scalars(
             select(ArchivedSignalCount)
             .where(
@@ -175,6 +163,8 @@ def _add_counts(session: Session, counts: Counter[tuple[str, ...]]) -> None:
     for key, number in counts.items():
         row = existing.get(key)
         if row is None:
-            session.add(ArchivedSignalCount(**dict(zip(_KEY, key, strict=True)), signals=number))
+            session.add(
+                ArchivedSignalCount(**dict(zip(ARCHIVE_KEY, key, strict=True)), signals=number)
+            )
         else:
             row.signals += number
