@@ -250,6 +250,8 @@ def jobs_run() -> None:
     """Run the housekeeping that is due: loose uploads, old failed mail, question reminders.
 
     Safe to start on several hosts at once: a job another runner has is skipped."""
+    from sqlalchemy.exc import OperationalError
+
     from portal.jobs import JobContext, destruction_periods, retention_periods, run_due
     from portal.public.services import mail_context
 
@@ -264,7 +266,12 @@ def jobs_run() -> None:
         retention=retention_periods(current_app.config),
         destruction=destruction_periods(current_app.config),
     )
-    results = run_due(context)
+    try:
+        results = run_due(context)
+    except OperationalError as error:
+        # Cron runs it again; a traceback in its mail would only hide the one line that counts.
+        click.echo(f"jobs: database unavailable ({error.orig}); nothing ran.", err=True)
+        raise SystemExit(1) from None
     for result in results:
         click.echo(f"{result.name}: {result.summary}", err=not result.ok)
     if not all(result.ok for result in results):

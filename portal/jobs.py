@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from portal.domain import deadlines, following
@@ -226,6 +226,10 @@ def _run_one(
     session = context.session
     try:
         lease = take_lease(session, job.name, holder, job.lease, clock=clock)
+    except OperationalError:
+        # The database is away: every other job would wait for it in turn. The caller says
+        # so in one line (cron runs it again).
+        raise
     except SQLAlchemyError as error:
         log.exception("Job %s: its lock could not be taken", job.name)
         return JobResult(job.name, f"failed: its lock could not be taken: {error}", ok=False)

@@ -1,6 +1,8 @@
 """The database goes away while the portal runs, and comes back: a friendly 503 page (never a
 traceback), the report form shown again with everything the resident typed, and the first
-request after the database returns succeeds, with the signal stored once.
+request after the database returns succeeds, with the signal stored once. The outbox worker
+waits for it and goes on without a restart; ``jobs run`` says it is away and works again
+once it is back.
 
 PostgreSQL: a cluster of the test's own, really stopped (``pg_ctl stop -m immediate``) and
 started again. SQLite has no server to stop: its folder goes away (a volume unmounted) and
@@ -10,7 +12,10 @@ from __future__ import annotations
 
 import io
 import re
+import secrets
 import shutil
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,10 +28,11 @@ from sqlalchemy import func, select
 
 from portal import create_app
 from portal.extensions import db
-from portal.models import Attachment, Signal
+from portal.models import Attachment, OutboxMessage, Signal
 from tests.conftest import app_settings, csrf_token
 from tests.factories import db_session
 from tests.fixtures.databases import PostgresCluster, _seed_template
+from tests.fixtures.servers import REPO, flask_command, portal_env, wait_until
 
 TITLE = "Stoeptegel los bij de school"
 DESCRIPTION = "Bij de ingang van de basisschool ligt een stoeptegel los; kinderen struikelen."
@@ -152,3 +158,76 @@ def test_a_stopped_database_gives_a_friendly_page_and_keeps_the_form(outage: Out
     assert again.status_code == 303  # the same form once more: still one signal
     with db_session(outage.app) as session:
         assert session.scalar(select(func.count()).where(Signal.title == TITLE)) == 1
+
+
+def worker_env(app: Flask, smtp, tmp_path: Path) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return portal_env(
+        {
+            "PORTAL_ENV": "production",
+            "PORTAL_SECRET_KEY": secrets.token_urlsafe(48),
+            "PORTAL_PUBLIC_BASE_URL": "https://wijkzaken.test",
+            "PORTAL_DATABASE_URL": app.config["DATABASE_URL"],
+            "PORTAL_UPLOAD_FOLDER": str(tmp_path / "uploads"),
+            "PORTAL_MAIL_SERVER": "127.0.0.1",
+            "PORTAL_MAIL_PORT": str(smtp.port),
+            "PORTAL_MAP_TILE_URL": "",
+        }
+    )
+
+
+def jobs_run(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "portal", "jobs", "run"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+# PostgreSQL only: a separate process's SQLite connections keep the file open whatever
+# happens to its folder, and an embedded database has no server that can stop.
+@pytest.mark.parametrize("outage", ["postgresql"], indirect=True)
+def test_the_outbox_worker_and_the_jobs_wait_for_the_database_and_go_on(
+    outage: Outage, smtp, tmp_path: Path
+) -> None:
+    env = worker_env(outage.app, smtp, tmp_path)
+    log = tmp_path / "worker.log"
+    with flask_command(env, log, "outbox", "send", "--loop", "--interval", "0.2") as worker:
+        wait_until(
+            lambda: "Delivering queued mail" in log.read_text(),
+            "the worker to start",
+            timeout=30,
+            processes=[worker],
+        )
+        outage.stop()
+        wait_until(
+            lambda: "database unavailable" in log.read_text(),
+            "the worker to notice",
+            timeout=30,
+            processes=[worker],
+        )
+        refused = jobs_run(env)
+        assert refused.returncode == 1
+        assert "Traceback" not in refused.stderr, refused.stderr
+        assert "database unavailable" in refused.stderr
+
+        outage.resume()
+        with db_session(outage.app) as session:  # mail queued after the database returned
+            session.add(
+                OutboxMessage(
+                    purpose="status_link",
+                    recipient="jan.jansen@example.nl",
+                    subject="Uw melding",
+                    body_text="De link naar uw melding.",
+                )
+            )
+            session.commit()
+        [message] = smtp.wait_for(1, timeout=30)
+        assert message["Subject"] == "Uw melding"
+        assert worker.process.poll() is None  # the same worker, never restarted
+    assert len(smtp.messages) == 1  # once
+    again = jobs_run(env)
+    assert again.returncode == 0, again.stderr
+    assert "retention:" in again.stdout
