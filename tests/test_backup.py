@@ -44,6 +44,8 @@ from tests.fixtures.databases import PostgresCluster
 from tests.fixtures.servers import FLASK, REPO, gunicorn, portal_env, wait_until, wait_until_up
 from tests.test_scale_out import PHOTO_LINK, PUBLIC_HOST, Browser, Submitted, jpeg, resident
 
+pytestmark = pytest.mark.slow
+
 FIRST_REPORTS = 20  # before the backup starts
 REPORTERS = 2  # residents reporting at the same time, the whole time
 COMMAND_SECONDS = 180

@@ -34,6 +34,8 @@ from tests.factories import db_session
 from tests.fixtures.databases import PostgresCluster, _seed_template
 from tests.fixtures.servers import REPO, flask_command, portal_env, wait_until
 
+pytestmark = pytest.mark.slow
+
 TITLE = "Stoeptegel los bij de school"
 DESCRIPTION = "Bij de ingang van de basisschool ligt een stoeptegel los; kinderen struikelen."
 SUBMISSION_KEY = re.compile(r'name="submission_key"[^>]*value="([^"]+)"')

@@ -44,6 +44,8 @@ from tests.fixtures.servers import (
     wait_until_up,
 )
 
+pytestmark = pytest.mark.slow
+
 RESIDENTS = 200
 WITH_PHOTO_EVERY = 4  # every 4th resident sends a photo
 CONCURRENT_BROWSERS = 8

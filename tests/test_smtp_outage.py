@@ -12,6 +12,7 @@ import sys
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -21,6 +22,8 @@ from tests.fixtures.databases import free_port
 from tests.fixtures.mailserver import SMTPServer
 from tests.fixtures.servers import REPO, gunicorn, portal_env, wait_until_up
 from tests.test_scale_out import PUBLIC_HOST, resident, resident_email
+
+pytestmark = pytest.mark.slow
 
 RESIDENTS = 50
 

@@ -26,6 +26,8 @@ from tests.fixtures.servers import Server, gunicorn, portal_env, wait_until_up, 
 from tests.test_report_form import assert_values_kept
 from tests.test_scale_out import PUBLIC_HOST, Browser, form_on, multipart, report_fields
 
+pytestmark = pytest.mark.slow
+
 FOLDER_BYTES = 256 * 1024
 ROOM_LEFT = 8 * 1024  # less than the photo: part of it fits, then the disk is full
 FILLER = "filler.bin"  # not a name the photo store makes: the sweep leaves it alone

@@ -52,6 +52,8 @@ from tests.test_scale_out import (
     resident_email,
 )
 
+pytestmark = pytest.mark.slow
+
 RESIDENT = 5
 PHOTO_SIZES = [(40, 30), (50, 30)]
 OLDER_THAN_THE_SWEEP_AGE = 25 * 3600  # seconds; the sweep removes loose files after 24 h
