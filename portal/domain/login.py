@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from portal.domain import audit, two_factor
@@ -59,17 +59,35 @@ def check_login(
 
 
 def record_failure(session: Session, user: User, *, now: datetime, mail: MailContext) -> bool:
-    """One more wrong password or code; True when this one locked the account."""
-    user.failed_logins += 1
+    """One more wrong password or code; True when this one locked the account.
+
+    Counted in the database (``failed_logins + 1``), not from what this request read: two
+    wrong attempts at the same moment count as two. Of those that reach the limit together,
+    only the one whose UPDATE still finds the count there locks the account and mails."""
+    fetch = {"synchronize_session": "fetch"}
+    session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(failed_logins=User.failed_logins + 1)
+        .execution_options(**fetch)
+    )
     audit.record(session, "user.login_failed", user_id=user.id, failures=user.failed_logins)
     if user.failed_logins < MAX_FAILURES:
         session.flush()
         return False
-    user.failed_logins = 0
-    user.locked_until = now + LOCK_DURATION
-    audit.record(session, "user.locked", user_id=user.id, until=user.locked_until.isoformat())
+    until = now + LOCK_DURATION
+    locked = session.execute(
+        update(User)
+        .where(User.id == user.id, User.failed_logins >= MAX_FAILURES)
+        .values(failed_logins=0, locked_until=until)
+        .execution_options(**fetch)
+    )
+    if locked.rowcount != 1:  # type: ignore[attr-defined]
+        session.flush()
+        return False
+    audit.record(session, "user.locked", user_id=user.id, until=until.isoformat())
     session.flush()
-    account_locked(session, user, user.locked_until, MAX_FAILURES, mail)
+    account_locked(session, user, until, MAX_FAILURES, mail)
     return True
 
 

@@ -12,7 +12,7 @@ import secrets
 from datetime import datetime
 
 import pyotp
-from sqlalchemy import delete
+from sqlalchemy import Update, delete, or_, update
 from sqlalchemy.orm import Session
 
 from portal.domain import audit
@@ -121,22 +121,44 @@ def reset(session: Session, user: User, *, actor_id: int | None) -> None:
 
 def verify(session: Session, user: User, code: str, now: datetime) -> bool:
     """The second step of a login: a code from the app, or an unused recovery code (which
-    is then used up). Flushes what it changed."""
+    is then used up). Flushes what it changed.
+
+    Each is claimed with one UPDATE that holds its own condition: two requests with the same
+    code at the same moment both pass a check made in Python on what they read, but only one
+    of them can change the row (the other waits for it and then finds it changed)."""
     if user.totp_secret is None:
         return False
     step = _matching_step(user.totp_secret, code, now, user.totp_last_step)
     if step is not None:
-        user.totp_last_step = step
-        session.flush()
-        return True
+        return _claimed(
+            session,
+            update(User)
+            .where(
+                User.id == user.id,
+                or_(User.totp_last_step.is_(None), User.totp_last_step < step),
+            )
+            .values(totp_last_step=step),
+        )
     wanted = _hash_recovery(code)
     for recovery in user.recovery_codes:
         if recovery.used_at is None and hmac.compare_digest(recovery.code_hash, wanted):
-            recovery.used_at = now
-            audit.record(session, "user.2fa_recovery_code_used", actor_id=user.id)
-            session.flush()
-            return True
+            claimed = _claimed(
+                session,
+                update(RecoveryCode)
+                .where(RecoveryCode.id == recovery.id, RecoveryCode.used_at.is_(None))
+                .values(used_at=now),
+            )
+            if claimed:
+                audit.record(session, "user.2fa_recovery_code_used", actor_id=user.id)
+                session.flush()
+            return claimed
     return False
+
+
+def _claimed(session: Session, statement: Update) -> bool:
+    # "fetch": the loaded objects get the new values from the database, not a Python guess.
+    result = session.execute(statement.execution_options(synchronize_session="fetch"))
+    return result.rowcount == 1  # type: ignore[attr-defined]
 
 
 def unused_recovery_codes(user: User) -> int:
