@@ -35,7 +35,8 @@ def enrolled(app: Flask) -> tuple[str, list[str]]:
     with db_session(app) as session:
         user = anna_in(session)
         user.totp_pending_secret = secret
-        codes = two_factor.enable(session, user, pyotp.TOTP(secret).at(now - timedelta(seconds=30)), now)
+        earlier = pyotp.TOTP(secret).at(now - timedelta(seconds=30))
+        codes = two_factor.enable(session, user, earlier, now)
         session.commit()
     return secret, codes
 

@@ -352,8 +352,9 @@ def _mails(signal: Signal, show_contact: bool) -> list[MailRow]:
             if show_contact and message.recipient:
                 recipient += f" ({message.recipient})"
         else:
-            # Blanked with the contact data after the retention period (domain/retention.py).
-            recipient = message.recipient or _("verwijderd volgens bewaartermijn")
+            # Blanked with the contact data (domain/privacy/): after the retention period, or
+            # erased at the resident's request.
+            recipient = message.recipient or _("adres verwijderd")
         rows.append(MailRow(message, to_resident, recipient))
     return rows
 
