@@ -149,6 +149,10 @@ def defaults(instance_path: str) -> dict[str, object]:
         "RATELIMIT_HEADERS_ENABLED": True,
         "SUBMIT_RATE_LIMIT": "20 per hour",
         "STATUS_LOOKUP_RATE_LIMIT": "10 per hour",
+        # "Welke gegevens bewaart u over mij?" (/privacy/mijn-gegevens): requests per IP
+        # address, and at most one overview mail per address in this many minutes.
+        "PRIVACY_OVERVIEW_RATE_LIMIT": "10 per hour",
+        "PRIVACY_OVERVIEW_REPEAT_MINUTES": 60,
         # Answers, added information and satisfaction answers on the status page.
         "RESIDENT_MESSAGE_RATE_LIMIT": "20 per hour",
         "LOGIN_RATE_LIMIT": "10 per minute",

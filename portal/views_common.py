@@ -145,7 +145,15 @@ PERMISSIONS_POLICY = (
 )
 HSTS = "max-age=63072000; includeSubDomains"
 # Pages with a secret token in the URL, personal data or staff work: never in any cache.
-PRIVATE_PREFIXES = ("/status/", "/melden", "/backoffice", "/antwoord/", "/attendering/", "/volgen/")
+PRIVATE_PREFIXES = (
+    "/status/",
+    "/melden",
+    "/backoffice",
+    "/antwoord/",
+    "/attendering/",
+    "/volgen/",
+    "/privacy/",
+)
 
 
 @lru_cache(maxsize=4)
@@ -278,7 +286,7 @@ class RefusedForm(NamedTuple):
 
 
 def _refused_form_handlers() -> dict[str, RefusedForm]:
-    from portal.public import status_views, views
+    from portal.public import privacy_views, status_views, views
 
     status_page = RefusedForm(
         status_views.status_after_csrf_failure, status_views.status_after_rate_limit
@@ -291,4 +299,7 @@ def _refused_form_handlers() -> dict[str, RefusedForm]:
         ),
         "public.status_message": status_page,
         "public.status_satisfaction": status_page,
+        "public.privacy_overview": RefusedForm(
+            privacy_views.overview_after_csrf_failure, privacy_views.overview_after_rate_limit
+        ),
     }

@@ -12,6 +12,7 @@ from portal.public import (  # noqa: E402, F401 - register routes
     nearby_views,
     news_views,
     place_views,
+    privacy_views,
     status_views,
     support_views,
     views,

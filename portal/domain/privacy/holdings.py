@@ -161,9 +161,10 @@ def find(session: Session, subject: Subject) -> Holdings:
 
 
 def record_lookup(
-    session: Session, held: Holdings, *, actor_id: int, secret: str, action: str
+    session: Session, held: Holdings, *, actor_id: int | None, secret: str, action: str
 ) -> None:
-    """``action``: "subject_access.searched" or ".exported"."""
+    """``action``: "subject_access.searched" or ".exported" (an admin, ``actor_id``), or
+    ".overview_mailed" (the resident asked for it themselves: no actor)."""
     audit.record(
         session,
         action,
