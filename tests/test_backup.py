@@ -41,8 +41,8 @@ from portal.extensions import db
 from portal.models import Attachment, Signal
 from tests.factories import db_session, make_signal
 from tests.fixtures.databases import PostgresCluster
-from tests.fixtures.servers import FLASK, REPO, gunicorn, portal_env, wait_until, wait_until_up
-from tests.test_scale_out import PHOTO_LINK, PUBLIC_HOST, Browser, Submitted, jpeg, resident
+from tests.fixtures.servers import FLASK, REPO, gunicorn, production_env, wait_until, wait_until_up
+from tests.test_scale_out import PHOTO_LINK, Browser, Submitted, jpeg, resident
 
 pytestmark = pytest.mark.slow
 
@@ -91,18 +91,12 @@ def tree(folder: Path) -> dict[str, str]:
 def portal_settings(database_url: str, uploads: Path, *, env: str = "production") -> dict[str, str]:
     """As in production for gunicorn; ``development`` for a command alone (production warns
     on stderr that rate limits are counted per process)."""
-    return portal_env(
-        {
-            "PORTAL_ENV": env,
-            "PORTAL_SECRET_KEY": SECRET_KEY,  # the same for both servers: status links stay valid
-            "PORTAL_PUBLIC_BASE_URL": f"https://{PUBLIC_HOST}",
-            "PORTAL_TRUSTED_PROXIES": "1",
-            "PORTAL_DATABASE_URL": database_url,
-            "PORTAL_UPLOAD_FOLDER": str(uploads),
-            "PORTAL_OUTBOX_DELIVERY": "off",  # the mail stays queued: no SMTP server here
-            "PORTAL_SUBMIT_RATE_LIMIT": "10000 per hour",
-            "PORTAL_MAP_TILE_URL": "",
-        }
+    return production_env(
+        database_url,
+        uploads,  # the mail stays queued: no SMTP server here
+        PORTAL_ENV=env,
+        PORTAL_SECRET_KEY=SECRET_KEY,  # the same for both servers: status links stay valid
+        PORTAL_SUBMIT_RATE_LIMIT="10000 per hour",
     )
 
 

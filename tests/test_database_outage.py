@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import re
-import secrets
 import shutil
 import subprocess
 import sys
@@ -32,7 +31,7 @@ from portal.models import Attachment, OutboxMessage, Signal
 from tests.conftest import app_settings, csrf_token
 from tests.factories import db_session
 from tests.fixtures.databases import PostgresCluster, _seed_template
-from tests.fixtures.servers import REPO, flask_command, portal_env, wait_until
+from tests.fixtures.servers import REPO, flask_command, production_env, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -162,21 +161,6 @@ def test_a_stopped_database_gives_a_friendly_page_and_keeps_the_form(outage: Out
         assert session.scalar(select(func.count()).where(Signal.title == TITLE)) == 1
 
 
-def worker_env(app: Flask, smtp, tmp_path: Path) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    return portal_env(
-        {
-            "PORTAL_ENV": "production",
-            "PORTAL_SECRET_KEY": secrets.token_urlsafe(48),
-            "PORTAL_PUBLIC_BASE_URL": "https://wijkzaken.test",
-            "PORTAL_DATABASE_URL": app.config["DATABASE_URL"],
-            "PORTAL_UPLOAD_FOLDER": str(tmp_path / "uploads"),
-            "PORTAL_MAIL_SERVER": "127.0.0.1",
-            "PORTAL_MAIL_PORT": str(smtp.port),
-            "PORTAL_MAP_TILE_URL": "",
-        }
-    )
-
-
 def jobs_run(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "flask", "--app", "portal", "jobs", "run"],
@@ -194,7 +178,9 @@ def jobs_run(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 def test_the_outbox_worker_and_the_jobs_wait_for_the_database_and_go_on(
     outage: Outage, smtp, tmp_path: Path
 ) -> None:
-    env = worker_env(outage.app, smtp, tmp_path)
+    env = production_env(
+        outage.app.config["DATABASE_URL"], tmp_path / "uploads", mail_port=smtp.port
+    )
     log = tmp_path / "worker.log"
     with flask_command(env, log, "outbox", "send", "--loop", "--interval", "0.2") as worker:
         wait_until(

@@ -16,7 +16,6 @@ from __future__ import annotations
 import http.client
 import io
 import re
-import secrets
 import uuid
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
@@ -35,11 +34,12 @@ from sqlalchemy.orm import Session
 from portal.database import make_engine
 from portal.models import Attachment, OutboxMessage, Signal
 from tests.fixtures.servers import (
+    PUBLIC_HOST,
     Server,
     Started,
     flask_command,
     gunicorn,
-    portal_env,
+    production_env,
     wait_until,
     wait_until_up,
 )
@@ -51,7 +51,6 @@ WITH_PHOTO_EVERY = 4  # every 4th resident sends a photo
 CONCURRENT_BROWSERS = 8
 LIMIT = 10
 LIMITED_POSTS = 2 * LIMIT
-PUBLIC_HOST = "wijkzaken.test"
 DRAIN_SECONDS = 90
 OUTBOX_WORKER = ("outbox", "send", "--loop", "--interval", "0.2")
 
@@ -226,21 +225,14 @@ def deployment(
 ) -> Iterator[tuple[list[Server], list[Started]]]:
     """Two app servers and two outbox workers with the settings of README's "Production:
     several app servers"."""
-    settings = {
-        "PORTAL_ENV": "production",
-        "PORTAL_SECRET_KEY": secrets.token_urlsafe(48),  # one key for all: they sign sessions
-        "PORTAL_PUBLIC_BASE_URL": f"https://{PUBLIC_HOST}",
-        "PORTAL_TRUSTED_PROXIES": "1",
-        "PORTAL_DATABASE_URL": database_url,
-        "PORTAL_RATELIMIT_STORAGE_URI": redis_url,
-        "PORTAL_SUBMIT_RATE_LIMIT": f"{LIMIT} per hour",
-        "PORTAL_UPLOAD_FOLDER": str(tmp_path / "shared-uploads"),
-        "PORTAL_OUTBOX_DELIVERY": "off",
-        "PORTAL_MAIL_SERVER": "127.0.0.1",
-        "PORTAL_MAIL_PORT": str(smtp_port),
-        "PORTAL_MAP_TILE_URL": "",
-    }
-    env = portal_env(settings)
+    env = production_env(
+        database_url,
+        tmp_path / "shared-uploads",
+        mail_port=smtp_port,
+        # One key for all (production_env's own): they sign the sessions.
+        PORTAL_RATELIMIT_STORAGE_URI=redis_url,
+        PORTAL_SUBMIT_RATE_LIMIT=f"{LIMIT} per hour",
+    )
     with ExitStack() as stack:
         servers = [
             stack.enter_context(gunicorn(env, tmp_path / f"gunicorn-{i}.log")) for i in (1, 2)

@@ -6,7 +6,6 @@ PostgreSQL."""
 
 from __future__ import annotations
 
-import secrets
 import subprocess
 import sys
 from collections import Counter
@@ -20,8 +19,8 @@ from portal.database import make_engine
 from portal.models import OutboxMessage, Signal
 from tests.fixtures.databases import free_port
 from tests.fixtures.mailserver import SMTPServer
-from tests.fixtures.servers import REPO, gunicorn, portal_env, wait_until_up
-from tests.test_scale_out import PUBLIC_HOST, resident, resident_email
+from tests.fixtures.servers import REPO, gunicorn, production_env, wait_until_up
+from tests.test_scale_out import resident, resident_email
 
 pytestmark = pytest.mark.slow
 
@@ -30,21 +29,12 @@ RESIDENTS = 50
 
 def test_mail_waits_while_the_server_is_down_and_goes_once_when_it_is_back(database_url, tmp_path):
     mail_port = free_port()  # nothing listens here yet
-    env = portal_env(
-        {
-            "PORTAL_ENV": "production",
-            "PORTAL_SECRET_KEY": secrets.token_urlsafe(48),
-            "PORTAL_PUBLIC_BASE_URL": f"https://{PUBLIC_HOST}",
-            "PORTAL_TRUSTED_PROXIES": "1",
-            "PORTAL_DATABASE_URL": database_url,
-            "PORTAL_SUBMIT_RATE_LIMIT": "1000 per hour",
-            "PORTAL_UPLOAD_FOLDER": str(tmp_path / "uploads"),
-            "PORTAL_OUTBOX_DELIVERY": "thread",
-            "PORTAL_MAIL_SERVER": "127.0.0.1",
-            "PORTAL_MAIL_PORT": str(mail_port),
-            "PORTAL_MAIL_TIMEOUT": "2",
-            "PORTAL_MAP_TILE_URL": "",
-        }
+    env = production_env(
+        database_url,
+        tmp_path / "uploads",
+        mail_port=mail_port,
+        PORTAL_OUTBOX_DELIVERY="thread",  # after commit, as in production
+        PORTAL_MAIL_TIMEOUT="2",
     )
     with gunicorn(env, tmp_path / "gunicorn.log") as server:
         wait_until_up(server)

@@ -10,7 +10,6 @@ import errno
 import io
 import random
 import resource
-import secrets
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,9 +21,9 @@ from sqlalchemy.orm import Session
 
 from portal.database import make_engine
 from portal.models import Attachment, Signal
-from tests.fixtures.servers import Server, gunicorn, portal_env, wait_until_up, worker_pids
+from tests.fixtures.servers import Server, gunicorn, production_env, wait_until_up, worker_pids
 from tests.test_report_form import assert_values_kept
-from tests.test_scale_out import PUBLIC_HOST, Browser, form_on, multipart, report_fields
+from tests.test_scale_out import Browser, form_on, multipart, report_fields
 
 pytestmark = pytest.mark.slow
 
@@ -74,22 +73,6 @@ def fill(folder: Path, *, leave: int) -> None:
         filler.truncate(written - leave)
 
 
-def server_env(database_url: str, folder: Path) -> dict[str, str]:
-    return portal_env(
-        {
-            "PORTAL_ENV": "production",
-            "PORTAL_SECRET_KEY": secrets.token_urlsafe(48),
-            "PORTAL_PUBLIC_BASE_URL": f"https://{PUBLIC_HOST}",
-            "PORTAL_TRUSTED_PROXIES": "1",
-            "PORTAL_DATABASE_URL": database_url,
-            "PORTAL_SUBMIT_RATE_LIMIT": "1000 per hour",
-            "PORTAL_UPLOAD_FOLDER": str(folder),
-            "PORTAL_OUTBOX_DELIVERY": "off",
-            "PORTAL_MAP_TILE_URL": "",
-        }
-    )
-
-
 def report_with_photo(
     server: Server, browser: Browser, *, lang: str = "nl"
 ) -> tuple[dict[str, str | list[str]], bytes, str]:
@@ -126,7 +109,7 @@ def test_a_full_disk_gives_a_clear_message_keeps_the_form_and_stores_nothing(
 ):
     fill(small_disk, leave=ROOM_LEFT)
     log = tmp_path / "gunicorn.log"
-    with gunicorn(server_env(database_url, small_disk), log) as server:
+    with gunicorn(production_env(database_url, small_disk), log) as server:
         wait_until_up(server)
         browser = Browser("10.60.0.1")
         fields, body, content_type = report_with_photo(server, browser)
@@ -164,7 +147,7 @@ def test_a_file_size_limit_is_a_full_disk_to_the_resident(database_url, tmp_path
     PostgreSQL only: on SQLite the database file itself is past the limit."""
     folder = tmp_path / "uploads"
     limit = 16 * 1024
-    with gunicorn(server_env(database_url, folder), tmp_path / "gunicorn.log") as server:
+    with gunicorn(production_env(database_url, folder), tmp_path / "gunicorn.log") as server:
         wait_until_up(server)
         for pid in worker_pids(server):
             resource.prlimit(pid, resource.RLIMIT_FSIZE, (limit, limit))

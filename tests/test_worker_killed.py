@@ -12,7 +12,6 @@ so the worker stores the photos and then waits; it is killed while it waits."""
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import socket
 import sqlite3
@@ -36,7 +35,7 @@ from tests.fixtures.servers import (
     Server,
     answers_http,
     gunicorn,
-    portal_env,
+    production_env,
     wait_until,
     wait_until_up,
     worker_pids,
@@ -58,24 +57,6 @@ RESIDENT = 5
 PHOTO_SIZES = [(40, 30), (50, 30)]
 OLDER_THAN_THE_SWEEP_AGE = 25 * 3600  # seconds; the sweep removes loose files after 24 h
 WAIT_SECONDS = 20  # well within gunicorn's 30 s worker timeout and SQLite's busy timeout
-
-
-def deployment_env(database_url: str, smtp_port: int, uploads: Path) -> dict[str, str]:
-    return portal_env(
-        {
-            "PORTAL_ENV": "production",
-            "PORTAL_SECRET_KEY": secrets.token_urlsafe(48),
-            "PORTAL_PUBLIC_BASE_URL": f"https://{PUBLIC_HOST}",
-            "PORTAL_TRUSTED_PROXIES": "1",
-            "PORTAL_DATABASE_URL": database_url,
-            "PORTAL_SUBMIT_RATE_LIMIT": "1000 per hour",
-            "PORTAL_UPLOAD_FOLDER": str(uploads),
-            "PORTAL_OUTBOX_DELIVERY": "off",  # `outbox send` below delivers
-            "PORTAL_MAIL_SERVER": "127.0.0.1",
-            "PORTAL_MAIL_PORT": str(smtp_port),
-            "PORTAL_MAP_TILE_URL": "",
-        }
-    )
 
 
 # --- a request sent by hand, and the worker that holds it -----------------------------------
@@ -204,7 +185,7 @@ def test_a_worker_killed_mid_submission_leaves_nothing_and_the_retry_gives_one_s
     database_url, smtp, tmp_path, moment
 ):
     uploads = tmp_path / "uploads"
-    env = deployment_env(database_url, smtp.port, uploads)
+    env = production_env(database_url, uploads, mail_port=smtp.port)  # `outbox send` delivers
     engine = make_engine(database_url)
     with gunicorn(env, tmp_path / "gunicorn.log") as server:
         wait_until_up(server)
