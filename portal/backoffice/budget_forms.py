@@ -16,16 +16,12 @@ from wtforms.widgets import HiddenInput
 from portal.backoffice.signal_forms import DATE_FORMATS, VersionedForm
 from portal.domain.initiatives.budget import MAX_YEAR, MIN_YEAR, TEXT_MAX
 from portal.domain.initiatives.money import MoneyError, parse_amount
-from portal.public.form_base import PortalForm
+from portal.public.form_base import PortalForm, strip_text
 
 
 def euros(cents: int | None) -> str:
     """An amount as the page's language writes it: € 4.250,00 (nl), €4,250.00 (en)."""
     return format_currency((cents or 0) / 100, "EUR")
-
-
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
 
 
 def _parse_day(value: str) -> date | None:
@@ -92,13 +88,13 @@ class BudgetForm(AmountMixin, PortalForm):
     amount = StringField(
         _l("Budget voor het hele jaar"),
         id="budget-amount",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[_amount_length()],
     )
     reason = TextAreaField(
         _l("Waarom dit bedrag?"),
         id="budget-reason",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             DataRequired(_l("Schrijf waarom het budget dit bedrag is, bijvoorbeeld het besluit.")),
             _length(),
@@ -108,22 +104,24 @@ class BudgetForm(AmountMixin, PortalForm):
 
 class GrantForm(AmountMixin, VersionedForm):
     amount = StringField(
-        _l("Bedrag"), id="grant-amount", filters=[_strip], validators=[_amount_length()]
+        _l("Bedrag"), id="grant-amount", filters=[strip_text], validators=[_amount_length()]
     )
     purpose = TextAreaField(
         _l("Waarvoor is het geld?"),
         id="grant-purpose",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[DataRequired(_l("Schrijf waarvoor het geld is.")), _length()],
     )
-    decided_on = StringField(_l("Datum van het besluit"), id="grant-decided_on", filters=[_strip])
+    decided_on = StringField(
+        _l("Datum van het besluit"), id="grant-decided_on", filters=[strip_text]
+    )
     show_amount = BooleanField(
         _l("Laat het bedrag zien aan de initiatiefnemers"), id="grant-show_amount"
     )
     override_reason = TextAreaField(
         _l("Reden om meer toe te kennen dan er nog beschikbaar is (alleen beheerders)"),
         id="grant-override_reason",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[_length()],
     )
 
@@ -142,15 +140,15 @@ class GrantForm(AmountMixin, VersionedForm):
 class ReviewForm(PortalForm):
     """Approve (no reason needed) or refuse (reason required) a requested grant."""
 
-    decision = StringField(widget=HiddenInput(), filters=[_strip])
-    reason = TextAreaField(_l("Waarom wijst u het af?"), id="review-reason", filters=[_strip])
+    decision = StringField(widget=HiddenInput(), filters=[strip_text])
+    reason = TextAreaField(_l("Waarom wijst u het af?"), id="review-reason", filters=[strip_text])
     override_reason = TextAreaField(
         _l("Reden om goed te keuren terwijl het budget overschreden is (alleen beheerders)"),
         id="review-override_reason",
-        filters=[_strip],
+        filters=[strip_text],
     )
     # Where the approval was clicked: back to the budget page, or else the grant's page.
-    back = StringField(widget=HiddenInput(), filters=[_strip])
+    back = StringField(widget=HiddenInput(), filters=[strip_text])
 
     def validate_decision(self, field: StringField) -> None:
         if field.data not in ("approve", "refuse"):
@@ -163,7 +161,7 @@ class ReviewForm(PortalForm):
 
 class WithdrawForm(PortalForm):
     reason = TextAreaField(
-        _l("Waarom trekt u de aanvraag in?"), id="withdraw-reason", filters=[_strip]
+        _l("Waarom trekt u de aanvraag in?"), id="withdraw-reason", filters=[strip_text]
     )
 
 
@@ -171,11 +169,11 @@ class ReverseForm(AmountMixin, PortalForm):
     amount = StringField(
         _l("Bedrag terug naar het wijkbudget"),
         id="reverse-amount",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[_amount_length()],
     )
     reason = TextAreaField(
-        _l("Waarom corrigeert u de toekenning?"), id="reverse-reason", filters=[_strip]
+        _l("Waarom corrigeert u de toekenning?"), id="reverse-reason", filters=[strip_text]
     )
 
 

@@ -19,12 +19,8 @@ from portal.domain.casework import MESSAGE_MAX
 from portal.domain.dossiers import dossiers
 from portal.domain.dossiers.bulk import SignalRefused
 from portal.domain.ids import parse_id
-from portal.public.form_base import PortalForm
+from portal.public.form_base import PortalForm, strip_text
 from portal.vocabulary import STAFF_STATUS_LABELS, Status
-
-
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
 
 
 class _DossierFields:
@@ -38,7 +34,7 @@ def _title(field_id: str, label: str = _l("Titel")) -> StringField:
     return StringField(
         label,
         id=field_id,
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             DataRequired(_l("Geef het dossier een titel.")),
             Length(
@@ -71,7 +67,7 @@ def _owner(field_id: str) -> StringField:
     return StringField(
         _l("Eigenaar"),
         id=field_id,
-        filters=[_strip],
+        filters=[strip_text],
         validators=[DataRequired(_l("Kies wie het dossier trekt."))],
     )
 
@@ -81,22 +77,22 @@ class NewDossierForm(PortalForm, _DossierFields):
     title = _title("title")
     description = _description("description")
     owner = _owner("owner")
-    wijk = StringField(_l("Wijk (niet verplicht)"), id="wijk", filters=[_strip])
+    wijk = StringField(_l("Wijk (niet verplicht)"), id="wijk", filters=[strip_text])
 
 
 class EditDossierForm(VersionedForm, _DossierFields):
     title = _title("edit-title")
     description = _description("edit-description")
     owner = _owner("edit-owner")
-    wijk = StringField(_l("Wijk (niet verplicht)"), id="edit-wijk", filters=[_strip])
+    wijk = StringField(_l("Wijk (niet verplicht)"), id="edit-wijk", filters=[strip_text])
 
 
 class AddSignalForm(PortalForm):
-    reference = StringField(_l("Meldnummer"), id="add-reference", filters=[_strip])
+    reference = StringField(_l("Meldnummer"), id="add-reference", filters=[strip_text])
 
 
 class RemoveSignalForm(PortalForm):
-    signal = StringField(widget=HiddenInput(), filters=[_strip])
+    signal = StringField(widget=HiddenInput(), filters=[strip_text])
 
 
 class UpdateForm(VersionedForm):
@@ -107,7 +103,7 @@ class BulkStatusForm(VersionedForm):
     status = StringField(_l("Nieuwe status voor de open meldingen"), id="bulk-status")
     message = TextAreaField(_l("Bericht bij de nieuwe status"), id="bulk-message")
     # "12:3,14:1": signal id and the version the page showed (see ``signal_versions``).
-    signal_versions = StringField(widget=HiddenInput(), filters=[_strip])
+    signal_versions = StringField(widget=HiddenInput(), filters=[strip_text])
 
     def seen_signal_versions(self) -> dict[int, int]:
         seen: dict[int, int] = {}
@@ -137,7 +133,7 @@ class DossierNoteForm(PortalForm):
 class SignalDossierForm(VersionedForm):
     """Put this signal in an open dossier (the signal's version: it changes the signal)."""
 
-    dossier = StringField(_l("Dossier"), id="dossier-choice", filters=[_strip])
+    dossier = StringField(_l("Dossier"), id="dossier-choice", filters=[strip_text])
 
 
 class SignalNewDossierForm(VersionedForm):

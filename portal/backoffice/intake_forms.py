@@ -22,7 +22,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from portal.domain import organisations
 from portal.domain.dossiers.dossiers import TITLE_MAX as DOSSIER_TITLE_MAX
-from portal.public.form_base import PortalForm
+from portal.public.form_base import PortalForm, strip_text
 from portal.public.forms import ReportForm
 from portal.vocabulary import (
     CHANNEL_LABELS,
@@ -45,10 +45,6 @@ def _as_on_the_public_form(name: str, label: str | None = None, **changes: objec
     if label is not None:
         args = (label, *args[1:])
     return unbound.field_class(*args, **{**unbound.kwargs, **changes})
-
-
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
 
 
 def _kind_field(default: str | None = None) -> RadioField:
@@ -96,8 +92,10 @@ class StaffIntakeForm(PortalForm):
         default=SubmitterKind.RESIDENT.value,
         validators=[InputRequired(_l("Kies of een inwoner of een organisatie dit meldt."))],
     )
-    organisation_name = StringField(_l("Naam van de organisatie of het bedrijf"), filters=[_strip])
-    kvk_number = StringField(_l("KvK-nummer (niet verplicht)"), filters=[_strip])
+    organisation_name = StringField(
+        _l("Naam van de organisatie of het bedrijf"), filters=[strip_text]
+    )
+    kvk_number = StringField(_l("KvK-nummer (niet verplicht)"), filters=[strip_text])
     name = _as_on_the_public_form("name", _l("Naam"))
     email = _as_on_the_public_form("email")
     phone = _as_on_the_public_form("phone")
@@ -159,13 +157,13 @@ class SchouwStartForm(PortalForm):
     buurt = StringField(
         _l("In welke buurt is de schouw?"),
         id="schouw-buurt",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[InputRequired(_l("Kies de buurt van de schouw."))],
     )
     in_dossier = BooleanField(_l("Zet alle meldingen van deze schouw in één nieuw dossier"))
     dossier_title = StringField(
         _l("Titel van het dossier"),
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             Optional(),
             Length(

@@ -21,13 +21,9 @@ from portal.domain.photos import MAX_PIXELS, PhotoRejected
 from portal.domain.wijk_news import NewsError, NewsInput
 from portal.extensions import db
 from portal.models import WijkNews
-from portal.public.form_base import PortalForm
+from portal.public.form_base import PortalForm, strip_text
 from portal.public.news_views import news_photo_store
 from portal.public.photo_uploads import PHOTO_ERRORS, max_mb
-
-
-def _clean(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
 
 
 class NewsForm(PortalForm):
@@ -37,7 +33,7 @@ class NewsForm(PortalForm):
     )
     title = StringField(
         _l("Titel"),
-        filters=[_clean],
+        filters=[strip_text],
         validators=[
             DataRequired(_l("Vul een titel in.")),
             Length(max=wijk_news.TITLE_MAX, message=_l("De titel mag maximaal 120 tekens zijn.")),
@@ -45,7 +41,7 @@ class NewsForm(PortalForm):
     )
     text = TextAreaField(
         _l("Tekst"),
-        filters=[_clean],
+        filters=[strip_text],
         validators=[
             DataRequired(_l("Schrijf de tekst van het bericht.")),
             Length(max=wijk_news.TEXT_MAX, message=_l("De tekst mag maximaal 2000 tekens zijn.")),
@@ -54,7 +50,7 @@ class NewsForm(PortalForm):
     photo = FileField(_l("Foto (niet verplicht)"))
     photo_alt = StringField(
         _l("Wat staat er op de foto?"),
-        filters=[_clean],
+        filters=[strip_text],
         validators=[
             Optional(),
             Length(

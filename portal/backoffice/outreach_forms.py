@@ -32,11 +32,8 @@ from portal.domain.reply_links import (
 )
 from portal.extensions import db
 from portal.models import Partner, Signal
+from portal.public.form_base import strip_text
 from portal.vocabulary import N_
-
-
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
 
 
 def parse_day(value: str) -> date | None:
@@ -60,7 +57,7 @@ class EscalateForm(VersionedForm):
         validate_choice=False,  # the domain refuses an unknown urgency in its own words
     )
     reply_by = StringField(
-        _l("Antwoord graag uiterlijk op"), id="escalate-reply_by", filters=[_strip]
+        _l("Antwoord graag uiterlijk op"), id="escalate-reply_by", filters=[strip_text]
     )
 
     def functionary_id(self) -> int | None:

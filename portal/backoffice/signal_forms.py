@@ -19,19 +19,15 @@ from wtforms.widgets import HiddenInput
 
 from portal.domain.casework import FOLLOW_UP_REASON_MAX
 from portal.domain.ids import parse_id
-from portal.public.form_base import PortalForm
+from portal.public.form_base import PortalForm, strip_text
 
 DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y")
-
-
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
 
 
 class VersionedForm(PortalForm):
     # Text, not IntegerField: a missing or garbled version is no error the user can fix; the
     # view treats it as a stale form (nothing is saved on top of an unknown state).
-    version = StringField(widget=HiddenInput(), filters=[_strip])
+    version = StringField(widget=HiddenInput(), filters=[strip_text])
 
     def seen_version(self) -> int | None:
         """The version the user saw, or None when the form did not say."""
@@ -39,7 +35,7 @@ class VersionedForm(PortalForm):
 
 
 class StatusForm(VersionedForm):
-    status = StringField(_l("Nieuwe status"), id="status-status", filters=[_strip])
+    status = StringField(_l("Nieuwe status"), id="status-status", filters=[strip_text])
     standard_text = StringField(
         _l("Begin met een standaardtekst (niet verplicht)"), id="status-standard_text"
     )
@@ -58,9 +54,9 @@ class NoteForm(VersionedForm):
 
 
 class ReassignForm(VersionedForm):
-    wijk = StringField(_l("Wijk"), id="reassign-wijk", filters=[_strip])
-    buurt = StringField(_l("Buurt"), id="reassign-buurt", filters=[_strip])
-    owner = StringField(_l("Eigenaar"), id="reassign-owner", filters=[_strip])
+    wijk = StringField(_l("Wijk"), id="reassign-wijk", filters=[strip_text])
+    buurt = StringField(_l("Buurt"), id="reassign-buurt", filters=[strip_text])
+    owner = StringField(_l("Eigenaar"), id="reassign-owner", filters=[strip_text])
     reason = TextAreaField(_l("Reden"), id="reassign-reason")
 
     def owner_id(self) -> int | None:
@@ -72,11 +68,11 @@ class ReassignForm(VersionedForm):
 
 
 class FollowUpForm(VersionedForm):
-    follow_up_on = StringField(_l("Opvolgdatum"), id="follow_up_on", filters=[_strip])
+    follow_up_on = StringField(_l("Opvolgdatum"), id="follow_up_on", filters=[strip_text])
     follow_up_reason = StringField(
         _l("Waarom? (niet verplicht)"),
         id="follow_up_reason",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             Length(
                 max=FOLLOW_UP_REASON_MAX,

@@ -20,13 +20,10 @@ from portal.backoffice.signal_forms import VersionedForm
 from portal.domain.initiatives import ladder
 from portal.extensions import db
 from portal.models import LadderStep, Signal
+from portal.public.form_base import strip_text
 from portal.vocabulary import RUNG_LABELS, Kind, Rung
 
 LADDER = "ladder"
-
-
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
 
 
 class LadderForm(VersionedForm):
@@ -40,7 +37,7 @@ class LadderForm(VersionedForm):
     reason = TextAreaField(
         _l("Waarom op deze trede?"),
         id="ladder-reason",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             DataRequired(_l("Schrijf kort waarom het initiatief op deze trede staat.")),
             Length(

@@ -13,19 +13,16 @@ from portal.backoffice.signal_forms import VersionedForm
 from portal.domain.casework import MESSAGE_MAX
 from portal.domain.dossiers.links import REASON_MAX
 from portal.domain.ids import parse_id
+from portal.public.form_base import strip_text
 
 REFERENCE_MAX = 40  # a reference is 15 characters; typed with spaces a few more
-
-
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
 
 
 def _reference_field(label: str, field_id: str) -> StringField:
     return StringField(
         label,
         id=field_id,
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             DataRequired(_l("Vul het meldnummer van de andere melding in.")),
             Length(
@@ -41,7 +38,7 @@ class LinkForm(VersionedForm):
     reason = TextAreaField(
         _l("Waarom horen ze bij elkaar? (niet verplicht)"),
         id="link-reason",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             Length(max=REASON_MAX, message=_l("Gebruik hoogstens %(max)d tekens.", max=REASON_MAX))
         ],
@@ -53,7 +50,7 @@ class DuplicateForm(VersionedForm):
     message = TextAreaField(
         _l("Uw eigen bericht aan de melder (niet verplicht)"),
         id="duplicate-message",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             Length(
                 max=MESSAGE_MAX,
@@ -69,7 +66,7 @@ class DuplicateForm(VersionedForm):
 class UnlinkForm(VersionedForm):
     # Written by hand in the template (one small form per link, no duplicate ids); errors
     # point at the list of links (#actie-unlink).
-    link = StringField(widget=HiddenInput(), id="actie-unlink", filters=[_strip])
+    link = StringField(widget=HiddenInput(), id="actie-unlink", filters=[strip_text])
 
     def link_id(self) -> int | None:
         return parse_id(self.link.data)

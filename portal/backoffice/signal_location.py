@@ -26,12 +26,9 @@ from portal.domain import relocation
 from portal.domain.geography import default_geography
 from portal.extensions import db
 from portal.models import Buurt, Signal
+from portal.public.form_base import strip_text
 
 RELOCATE, PUBLIC_TITLE = "relocate", "public_title"
-
-
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
 
 
 def parse_coordinate(raw: str | None) -> float | None:
@@ -47,9 +44,9 @@ def parse_coordinate(raw: str | None) -> float | None:
 
 
 class RelocateForm(VersionedForm):
-    buurt = StringField(_l("Buurt"), id="relocate-buurt", filters=[_strip])
-    lat = StringField(_l("Breedtegraad"), id="relocate-lat", filters=[_strip])
-    lon = StringField(_l("Lengtegraad"), id="relocate-lon", filters=[_strip])
+    buurt = StringField(_l("Buurt"), id="relocate-buurt", filters=[strip_text])
+    lat = StringField(_l("Breedtegraad"), id="relocate-lat", filters=[strip_text])
+    lon = StringField(_l("Lengtegraad"), id="relocate-lon", filters=[strip_text])
 
     def point(self) -> tuple[float | None, float | None]:
         """(lon, lat) as typed or set by the map; (None, None) without a point."""
@@ -74,7 +71,7 @@ class PublicTitleForm(VersionedForm):
     public_title = StringField(
         _l("Titel voor buurtbewoners"),
         id="public_title-title",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             Length(
                 max=relocation.PUBLIC_TITLE_MAX,

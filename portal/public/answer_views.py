@@ -31,7 +31,7 @@ from portal.domain.reply_links import (
 from portal.extensions import db, limiter
 from portal.models import Escalation, PartnerShare, Signal, User
 from portal.public import bp
-from portal.public.form_base import PortalForm
+from portal.public.form_base import PortalForm, strip_text
 from portal.public.photo_uploads import send_signal_photo
 from portal.public.services import mail_context
 
@@ -39,14 +39,10 @@ from portal.public.services import mail_context
 NO_STORE = {"Cache-Control": "private, no-store"}
 
 
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
-
-
 class AnswerForm(PortalForm):
     answer = TextAreaField(
         _l("Uw antwoord"),
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             DataRequired(_l("Schrijf uw antwoord.")),
             Length(max=ANSWER_MAX, message=_l("Uw antwoord mag hoogstens 5000 tekens hebben.")),

@@ -7,13 +7,9 @@ from flask_babel import lazy_gettext as _l
 from wtforms import StringField
 from wtforms.validators import Email, Length, Optional
 
-from portal.public.form_base import PortalForm
+from portal.public.form_base import PortalForm, strip_text
 
 EMAIL_INVALID = _l("Vul een geldig e-mailadres in, bijvoorbeeld naam@voorbeeld.nl.")
-
-
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
 
 
 class FollowForm(PortalForm):
@@ -21,7 +17,7 @@ class FollowForm(PortalForm):
     # filled in, and "Terug naar het formulier" takes it back.
     email = StringField(
         _l("E-mailadres (niet verplicht)"),
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             Optional(),
             Length(max=320, message=EMAIL_INVALID),

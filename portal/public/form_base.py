@@ -12,6 +12,11 @@ from wtforms import RadioField, SelectMultipleField
 from wtforms.i18n import messages_path
 
 
+def strip_text(value: str | None) -> str | None:
+    """A field filter: what was typed, without the spaces around it."""
+    return value.strip() if isinstance(value, str) else value
+
+
 def _without_nul(value: object) -> object:
     # PostgreSQL refuses text with NUL characters; no person types one, so drop them.
     if isinstance(value, str):

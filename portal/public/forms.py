@@ -31,7 +31,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.domain import organisations
 from portal.domain.geography import normalise_postcode
-from portal.public.form_base import PortalForm
+from portal.public.form_base import PortalForm, strip_text
 from portal.vocabulary import KIND_LABELS, N_, THEME_LABELS, Kind, SubmitterKind, Theme
 
 TITLE_MAX = 120
@@ -60,10 +60,6 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
-
-
 class ReportForm(PortalForm):
     submitter_hints = SUBMITTER_HINTS  # for the template's radio group
 
@@ -79,7 +75,7 @@ class ReportForm(PortalForm):
     )
     description = TextAreaField(
         _l("Beschrijving"),
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             DataRequired(_l("Beschrijf wat er aan de hand is.")),
             Length(
@@ -91,19 +87,21 @@ class ReportForm(PortalForm):
     )
     title = StringField(
         _l("Korte titel (niet verplicht)"),
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             Optional(),
             Length(max=TITLE_MAX, message=_l("De titel mag maximaal 120 tekens lang zijn.")),
         ],
     )
     # Options come from the database (names can be renamed); unknown codes are ignored later.
-    wijk = StringField(_l("Wijk"), filters=[_strip])
-    buurt = StringField(_l("Buurt"), filters=[_strip])
-    street = StringField(_l("Straat"), filters=[_strip], validators=[Optional(), Length(max=200)])
+    wijk = StringField(_l("Wijk"), filters=[strip_text])
+    buurt = StringField(_l("Buurt"), filters=[strip_text])
+    street = StringField(
+        _l("Straat"), filters=[strip_text], validators=[Optional(), Length(max=200)]
+    )
     house_number = StringField(
         _l("Huisnummer"),
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             Optional(),
             Regexp(
@@ -112,7 +110,7 @@ class ReportForm(PortalForm):
             ),
         ],
     )
-    postcode = StringField(_l("Postcode"), filters=[_strip], validators=[Optional()])
+    postcode = StringField(_l("Postcode"), filters=[strip_text], validators=[Optional()])
     lat = HiddenField()
     lon = HiddenField()
     photos = MultipleFileField(_l("Foto's (niet verplicht)"))
@@ -123,17 +121,19 @@ class ReportForm(PortalForm):
         default=SubmitterKind.RESIDENT.value,
         validate_choice=False,
     )
-    organisation_name = StringField(_l("Naam van de organisatie of het bedrijf"), filters=[_strip])
-    kvk_number = StringField(_l("KvK-nummer (niet verplicht)"), filters=[_strip])
+    organisation_name = StringField(
+        _l("Naam van de organisatie of het bedrijf"), filters=[strip_text]
+    )
+    kvk_number = StringField(_l("KvK-nummer (niet verplicht)"), filters=[strip_text])
     # For an organisation: its contact person (the label says so, see __init__).
     name = StringField(
         CONTACT_NAME_LABELS[SubmitterKind.RESIDENT],
-        filters=[_strip],
+        filters=[strip_text],
         validators=[Optional(), Length(max=200)],
     )
     email = StringField(
         _l("E-mailadres"),
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             Optional(),
             Length(max=320),
@@ -145,7 +145,7 @@ class ReportForm(PortalForm):
     )
     phone = StringField(
         _l("Telefoonnummer"),
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             Optional(),
             Regexp(

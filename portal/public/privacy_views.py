@@ -17,20 +17,16 @@ from portal.domain.privacy import overview
 from portal.domain.privacy.holdings import NotASubject
 from portal.extensions import db, limiter
 from portal.public import bp
-from portal.public.form_base import PortalForm
+from portal.public.form_base import PortalForm, strip_text
 from portal.public.services import mail_context
 
 _NOT_AN_ADDRESS = _l("Vul een geldig e-mailadres in, bijvoorbeeld naam@voorbeeld.nl.")
 
 
-def _clean(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
-
-
 class OverviewRequestForm(PortalForm):
     email = StringField(
         _l("E-mailadres"),
-        filters=[_clean],
+        filters=[strip_text],
         validators=[
             DataRequired(_l("Vul uw e-mailadres in.")),
             # Also refuses addresses too long to be one (the domain checks again).

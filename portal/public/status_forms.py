@@ -10,17 +10,13 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 
 from portal.domain.dialogue.resident import TEXT_MAX
 from portal.domain.dialogue.satisfaction import COMMENT_MAX
-from portal.public.form_base import PortalForm
-
-
-def _clean(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
+from portal.public.form_base import PortalForm, strip_text
 
 
 class StatusLookupForm(PortalForm):
     reference = StringField(
         _l("Meldnummer"),
-        filters=[_clean, lambda v: v.upper() if isinstance(v, str) else v],
+        filters=[strip_text, lambda v: v.upper() if isinstance(v, str) else v],
         validators=[
             DataRequired(_l("Vul uw meldnummer in, bijvoorbeeld HLV-2026-000123.")),
             Length(max=32, message=_l("Vul uw meldnummer in, bijvoorbeeld HLV-2026-000123.")),
@@ -28,7 +24,7 @@ class StatusLookupForm(PortalForm):
     )
     email = StringField(
         _l("E-mailadres"),
-        filters=[_clean],
+        filters=[strip_text],
         validators=[
             DataRequired(_l("Vul het e-mailadres in dat u bij uw melding gaf.")),
             Email(
@@ -44,7 +40,7 @@ class ResidentMessageForm(PortalForm):
 
     message = TextAreaField(
         _l("Uw bericht"),
-        filters=[_clean],
+        filters=[strip_text],
         validators=[
             DataRequired(_l("Schrijf uw bericht.")),
             Length(
@@ -67,7 +63,7 @@ class SatisfactionForm(PortalForm):
     )
     comment = TextAreaField(
         _l("Wilt u iets toelichten? (niet verplicht)"),
-        filters=[_clean],
+        filters=[strip_text],
         validators=[
             Optional(),
             Length(

@@ -25,7 +25,7 @@ from portal.domain.routing_admin import NAME_MAX as PLACE_NAME_MAX
 from portal.domain.standard_texts import BODY_MAX, TITLE_MAX
 from portal.domain.users import EMAIL_MAX, NAME_MAX
 from portal.models import Role
-from portal.public.form_base import PortalForm
+from portal.public.form_base import PortalForm, strip_text
 from portal.vocabulary import KIND_NAMES, N_, STATUS_LABELS
 
 ROLE_LABELS = {
@@ -40,10 +40,6 @@ ROLE_HINTS = {
 }
 
 
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
-
-
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
@@ -56,7 +52,7 @@ class MultiCheckboxField(SelectMultipleField):
 def _name_field() -> StringField:
     return StringField(
         _l("Naam"),
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             DataRequired(_l("Vul de naam in.")),
             Length(max=NAME_MAX, message=_l("De naam mag hoogstens %(max)d tekens hebben.")),
@@ -67,7 +63,7 @@ def _name_field() -> StringField:
 def _email_field() -> StringField:
     return StringField(
         _l("E-mailadres"),
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             DataRequired(_l("Vul het e-mailadres in.")),
             Length(max=EMAIL_MAX, message=_l("Het e-mailadres is te lang.")),
@@ -133,7 +129,7 @@ def make_routing_form(
 class StandardTextForm(PortalForm):
     title = StringField(
         _l("Titel"),
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             DataRequired(_l("Vul een titel in.")),
             Length(max=TITLE_MAX, message=_l("De titel mag hoogstens %(max)d tekens hebben.")),
@@ -141,7 +137,7 @@ class StandardTextForm(PortalForm):
     )
     body = TextAreaField(
         _l("Tekst"),
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             DataRequired(_l("Vul de tekst in.")),
             Length(max=BODY_MAX, message=_l("De tekst mag hoogstens %(max)d tekens hebben.")),
@@ -171,7 +167,7 @@ class RenameForm(PortalForm):
 
     name = StringField(
         _l("Naam"),
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             DataRequired(_l("Vul een naam in.")),
             Length(max=PLACE_NAME_MAX, message=_l("De naam mag hoogstens %(max)d tekens hebben.")),

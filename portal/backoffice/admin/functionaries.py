@@ -21,17 +21,13 @@ from portal.domain.functionaries import save_functionary
 from portal.domain.reply_links import EMAIL_MAX, REGISTER_TEXT_MAX, RegisterError
 from portal.extensions import db
 from portal.models import Functionary, Role
-from portal.public.form_base import PortalForm
-
-
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
+from portal.public.form_base import PortalForm, strip_text
 
 
 def text_field(label: Any, missing: Any) -> StringField:
     return StringField(
         label,
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             DataRequired(missing),
             Length(
@@ -45,7 +41,7 @@ def text_field(label: Any, missing: Any) -> StringField:
 def email_field() -> StringField:
     return StringField(
         _l("E-mailadres"),
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             DataRequired(_l("Vul het e-mailadres in.")),
             Length(max=EMAIL_MAX, message=_l("Het e-mailadres is te lang.")),

@@ -27,7 +27,7 @@ from portal.domain.deadlines import (
 )
 from portal.extensions import db
 from portal.models import ResponseTarget, Role
-from portal.public.form_base import PortalForm
+from portal.public.form_base import PortalForm, strip_text
 from portal.vocabulary import KIND_NAMES, THEME_LABELS, Kind, Theme
 
 ALL_THEMES = ""  # the select's value for "the kind's own target, for every theme"
@@ -37,10 +37,6 @@ _RANGE = _l(
     max=MAX_WORKING_DAYS,
 )
 _NUMBER = _l("Vul een aantal werkdagen in, bijvoorbeeld 3.")
-
-
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
 
 
 def working_days(text: str | None) -> int | None:
@@ -61,10 +57,10 @@ class TargetForm(PortalForm):
     kind = SelectField(_l("Soort"), id="target-kind", validate_choice=False)
     theme = SelectField(_l("Thema"), id="target-theme", validate_choice=False)
     respond_working_days = StringField(
-        _l("Eerste reactie binnen (werkdagen)"), id="target-respond", filters=[_strip]
+        _l("Eerste reactie binnen (werkdagen)"), id="target-respond", filters=[strip_text]
     )
     handle_working_days = StringField(
-        _l("Afgehandeld binnen (werkdagen)"), id="target-handle", filters=[_strip]
+        _l("Afgehandeld binnen (werkdagen)"), id="target-handle", filters=[strip_text]
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
