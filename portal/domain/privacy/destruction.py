@@ -127,10 +127,9 @@ def _destroy(session: Session, signal_ids: list[int], due: ColumnElement[bool]) 
 
 
 def _key(signal: Signal) -> tuple[str, ...]:
-    closed = signal.closed_at or signal.updated_at
     return (
         f"{signal.created_at:%Y-%m}",
-        f"{closed:%Y-%m}",
+        f"{signal.closed_at:%Y-%m}",  # set: only signals closed long enough ago are due
         signal.wijk_code or "",
         signal.buurt_code or "",
         signal.kind,

@@ -23,7 +23,7 @@ from portal.domain.privacy.anonymise import (
     remove_contact_data,
     remove_photos,
 )
-from portal.domain.privacy.holdings import Holdings
+from portal.domain.privacy.holdings import Holdings, SubjectKind
 from portal.models import OutboxMessage, SignalFollower, WijkAlert
 
 CONTACT_DATA_ERASED = "contact_data_erased"
@@ -65,7 +65,7 @@ def erase(
     if not REASON_MIN <= len(reason) <= REASON_MAX:
         raise ErasureRefused(reason)
     signal_ids = [s.id for s in held.signals]
-    addresses = {held.subject.value} if held.subject.kind == "email" else set()
+    addresses = {held.subject.value} if held.subject.kind is SubjectKind.EMAIL else set()
     addresses |= {s.reporter.email.lower() for s in held.signals if s.reporter and s.reporter.email}
     # Not sent any more, then blanked with the rest below.
     for message in session.scalars(
