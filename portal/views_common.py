@@ -10,8 +10,8 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, render_template, request, url_for
-from flask_babel import get_locale
+from flask import Flask, Response, abort, current_app, render_template, request, url_for
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -44,6 +44,8 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter
     app.context_processor(_template_globals)
     app.add_template_filter(as_date)
+    app.add_template_filter(translated)
+    app.before_request(_refuse_nul_in_url)
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(SecurityError, _untrusted_host)
@@ -97,6 +99,14 @@ def language_switch_url(language: str) -> str:
         else:
             path = url_for("public.home")
     return f"{path}?lang={language}"
+
+
+def translated(text: object) -> str:
+    """A label translated at render time, for text that is not a literal in the template (a
+    choice's label, a configured name). The template's own ``_()`` marks what it returns as
+    safe HTML, right for a msgid written in a template but wrong for a wijk name an admin
+    typed: this returns plain text, which Jinja escapes."""
+    return str(gettext(str(text)))
 
 
 def as_date(value: object) -> object:
@@ -169,6 +179,15 @@ def _fixed_headers(tile_url: str, production: bool) -> tuple[tuple[str, str], ..
     if production:
         fixed.append(("Strict-Transport-Security", HSTS))
     return tuple(fixed)
+
+
+def _refuse_nul_in_url() -> None:
+    """No link or browser puts a NUL (%00) in an address, and PostgreSQL refuses one in a
+    query: refused here once, for every path segment and query argument any view reads.
+    (Form fields lose theirs in the form base.)"""
+    arguments = request.args.items(multi=True)
+    if "\x00" in request.path or any("\x00" in k + v for k, v in arguments):
+        abort(400)
 
 
 def _security_headers(response: Response) -> Response:

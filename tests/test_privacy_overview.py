@@ -93,6 +93,8 @@ def test_a_match_gets_one_overview_and_the_same_page_as_a_miss(app, client, smtp
         assert "Kapotte lantaarnpaal" not in part  # someone else's title
         assert "Wijk Zuidwest: aangemeld op" in part and "Nog niet bevestigd." in part
         assert "e-mails die wij u eerder stuurden" in part
+        assert "U stuurde ons geen e-mails." in part  # not "0 e-mails die u ons stuurde"
+        assert "0 e-mail" not in part
         assert "fg@hilversum.example" in part and "14 035" in part
         assert "http://portal.test/status/opvragen" in part
         assert "Beste inwoner," in part  # no name: the mailbox may be shared

@@ -58,7 +58,8 @@ class Subject:
     @classmethod
     def parse(cls, text: str) -> Subject:
         text = (text or "").strip()
-        if not text or len(text) > MAX_QUERY:
+        # No address or number holds a control character (and PostgreSQL refuses a NUL).
+        if not text or len(text) > MAX_QUERY or not text.isprintable():
             raise NotASubject(text)
         if "@" in text:
             if not _EMAIL.match(text):
