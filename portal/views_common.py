@@ -8,17 +8,28 @@ from contextlib import suppress
 from datetime import date
 from functools import lru_cache
 from typing import Any, NamedTuple
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
-from flask import Flask, Response, abort, current_app, render_template, request, url_for
+from flask import (
+    Flask,
+    Request,
+    Response,
+    abort,
+    current_app,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import HTTPException, SecurityError, ServiceUnavailable
 from werkzeug.routing import IntegerConverter, Map
+from werkzeug.utils import cached_property
 
 from portal import outbox, vocabulary
 from portal.domain import alerts, tokens, upload_sweep
@@ -45,7 +56,8 @@ def init_app(app: Flask) -> None:
     app.context_processor(_template_globals)
     app.add_template_filter(as_date)
     app.add_template_filter(translated)
-    app.before_request(_refuse_nul_in_url)
+    app.request_class = PortalRequest
+    app.before_request(_refuse_nul_in_path)
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(SecurityError, _untrusted_host)
@@ -181,13 +193,26 @@ def _fixed_headers(tile_url: str, production: bool) -> tuple[tuple[str, str], ..
     return tuple(fixed)
 
 
-def _refuse_nul_in_url() -> None:
-    """No link or browser puts a NUL (%00) in an address, and PostgreSQL refuses one in a
-    query: refused here once, for every path segment and query argument any view reads.
-    (Form fields lose theirs in the form base.)"""
-    arguments = request.args.items(multi=True)
-    if "\x00" in request.path or any("\x00" in k + v for k, v in arguments):
-        abort(400)
+def _refuse_nul_in_path() -> None:
+    """No link holds a NUL (%00), and PostgreSQL refuses one in a query: such a path is a
+    page that does not exist, refused once here for every view that looks a segment up."""
+    if "\x00" in request.path:
+        abort(404)
+
+
+class PortalRequest(Request):
+    @cached_property
+    def args(self) -> ImmutableMultiDict[str, str]:  # type: ignore[override]
+        """The query arguments without NUL characters: a view reading one (a wijk code, a
+        search) never hands PostgreSQL a NUL, and the page shows as if it were not typed.
+        (Form fields lose theirs in the form base.)"""
+        # As werkzeug reads them: invalid bytes stay percent-encoded.
+        pairs = parse_qsl(
+            self.query_string.decode(), keep_blank_values=True, errors="werkzeug.url_quote"
+        )
+        return ImmutableMultiDict(
+            (name.replace("\x00", ""), value.replace("\x00", "")) for name, value in pairs
+        )
 
 
 def _security_headers(response: Response) -> Response:

