@@ -39,5 +39,6 @@ from portal.backoffice import (  # noqa: E402, F401 - registers routes
     signal_location,
     signal_outreach,
     signals,
+    steering,
     two_factor,
 )

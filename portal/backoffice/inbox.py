@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template, request, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -79,9 +80,50 @@ def inbox():  # type: ignore[no-untyped-def]
         deadline_filters=DEADLINE_FILTERS,
         organisation=SubmitterKind.ORGANISATION.value,
         inbox_url=lambda **changes: url_for("backoffice.inbox", **flt.to_args(**changes)),
+        figure_filters=figure_filter_texts(flt),
+        without_figure_filters=url_for(
+            "backoffice.inbox", **flt.to_args(**dict.fromkeys(flt.figure_filters))
+        ),
         only_deadline=_only_deadline,
         signal_url=_signal_urls(),
     )
+
+
+def figure_filter_texts(flt: InboxFilter) -> list[str]:
+    """The filters a steering figure's link set, in words: the form has no fields for them."""
+    texts = []
+    for what, first, last in (
+        (_("Eerste reactie"), flt.responded_from, flt.responded_to),
+        (_("Afgesloten"), flt.closed_from, flt.closed_to),
+    ):
+        if first and last:
+            texts.append(
+                _(
+                    "%(what)s van %(first)s tot en met %(last)s",
+                    what=what,
+                    first=_day(first),
+                    last=_day(last),
+                )
+            )
+        elif first:
+            texts.append(_("%(what)s vanaf %(first)s", what=what, first=_day(first)))
+        elif last:
+            texts.append(_("%(what)s tot en met %(last)s", what=what, last=_day(last)))
+    if flt.open_on:
+        texts.append(_("Open aan het eind van %(day)s", day=_day(flt.open_on)))
+    if flt.responded_in_time:
+        texts.append(_("Eerste reactie binnen de termijn"))
+    if flt.handled_in_time:
+        texts.append(_("Afgehandeld binnen de termijn"))
+    if flt.satisfied == "yes":
+        texts.append(_("De bewoner is tevreden"))
+    elif flt.satisfied == "no":
+        texts.append(_("De bewoner is niet tevreden"))
+    return texts
+
+
+def _day(day: date) -> str:
+    return format_date(day, "long")
 
 
 def _only_deadline(name: str) -> dict[str, bool]:

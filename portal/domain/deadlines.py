@@ -193,6 +193,7 @@ def record_response(signal: Signal, now: datetime) -> None:
     """The first public step by staff (a status change or a public message) answers it."""
     if signal.responded_at is None:
         signal.responded_at = now
+        signal.responded_in_time = in_time(now, signal.respond_due_on)
 
 
 def status_changed(
@@ -210,10 +211,20 @@ def status_changed(
         signal.awaiting_since = now
     elif previous == _AWAITING and target != _AWAITING:
         stopped_waiting(signal, now=now, rules=rules)
+    if target in _CLOSED:
+        # Judged against the due date before any reopening moves it.
+        signal.handled_in_time = in_time(now, signal.handle_due_on)
+    elif previous in _CLOSED:
+        signal.handled_in_time = None
     if target == Status.REOPENED and previous in _CLOSED:
         # Handled once, now back: the handling target counts again from today.
         handle = target_of(session, signal, rules).handle_working_days
         signal.handle_due_on = add_working_days(local_date(now), handle)
+
+
+def in_time(moment: datetime, due_on: date | None) -> bool | None:
+    """Done on or before the last day allowed (a local date); None without a due date."""
+    return None if due_on is None else local_date(moment) <= due_on
 
 
 def stopped_waiting(signal: Signal, *, now: datetime, rules: DeadlineRules) -> None:

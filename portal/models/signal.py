@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, event, inspect
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, event, inspect, text
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from portal.models.base import Base, utcnow
@@ -85,6 +85,11 @@ class Signal(Base):
     handle_due_on: Mapped[date | None] = mapped_column(index=True)
     # The first public step by staff (None: nobody responded yet).
     responded_at: Mapped[datetime | None]
+    # Whether that step, and the closing, came by their due date (in local days), kept when
+    # they happen so that the steering figures count "within the target" with an index
+    # range and a column, not a time-zone conversion per row. None: not (yet) known.
+    responded_in_time: Mapped[bool | None]
+    handled_in_time: Mapped[bool | None]
     # Since when it waits for the resident (handling time may pause meanwhile).
     awaiting_since: Mapped[datetime | None]
     # Only its owner, admins and colleagues let in (SignalAccess) may see a sensitive signal.
@@ -143,6 +148,22 @@ class Signal(Base):
         Index("ix_signals_owner_id_status", "owner_id", "status"),
         # Nearby signals: a bounding box on the point (lat range first, then lon).
         Index("ix_signals_lat_lon", "lat", "lon"),
+        # The steering figures: responded and closed within a period (portal/domain/steering).
+        # Partial on NOT NULL: a range on the column implies it, so both databases use them
+        # there, while "not responded yet" (responded_at IS NULL) keeps the inbox's own
+        # index over open signals instead of walking this one.
+        Index(
+            "ix_signals_responded_at",
+            "responded_at",
+            sqlite_where=text("responded_at IS NOT NULL"),
+            postgresql_where=text("responded_at IS NOT NULL"),
+        ),
+        Index(
+            "ix_signals_closed_at",
+            "closed_at",
+            sqlite_where=text("closed_at IS NOT NULL"),
+            postgresql_where=text("closed_at IS NOT NULL"),
+        ),
     )
 
     @property

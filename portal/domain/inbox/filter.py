@@ -15,9 +15,20 @@ from portal.vocabulary import Channel, Kind, Status, SubmitterKind, Theme
 SCOPES = ("mine", "all")
 SORTS = ("newest", "oldest", "status", "wijk")
 STATUS_GROUPS = ("open", "closed")
+SATISFACTION = ("yes", "no")
 NONE = "none"  # filter value: "not assigned" (owner) or "no wijk known" (wijk)
 # The deadline filters, in the order the page shows them (portal/domain/inbox/deadlines.py).
 DEADLINE_FILTERS = ("respond_late", "handle_late", "follow_up_due", "far_overdue")
+FIGURE_FILTERS = (
+    "responded_from",
+    "responded_to",
+    "closed_from",
+    "closed_to",
+    "open_on",
+    "responded_in_time",
+    "handled_in_time",
+    "satisfied",
+)
 MAX_QUERY_LENGTH = 200
 MAX_QUERY_WORDS = 8
 MAX_PAGE = 1_000_000
@@ -59,6 +70,16 @@ class InboxFilter:
     far_overdue: bool = False  # "ver over tijd"
     created_from: date | None = None
     created_to: date | None = None
+    # Behind a steering figure (portal/domain/steering): the first public response or the
+    # closing within these days, open at the end of a day, and how it went.
+    responded_from: date | None = None
+    responded_to: date | None = None
+    closed_from: date | None = None
+    closed_to: date | None = None
+    open_on: date | None = None
+    responded_in_time: bool = False
+    handled_in_time: bool = False
+    satisfied: str | None = None  # "yes" | "no": the resident's latest answer
     q: str = ""
     sort: str = "newest"
     page: int = 1
@@ -103,6 +124,14 @@ class InboxFilter:
             far_overdue=ticked("far_overdue"),
             created_from=_parse_date(get("created_from")),
             created_to=_parse_date(get("created_to")),
+            responded_from=_parse_date(get("responded_from")),
+            responded_to=_parse_date(get("responded_to")),
+            closed_from=_parse_date(get("closed_from")),
+            closed_to=_parse_date(get("closed_to")),
+            open_on=_parse_date(get("open_on")),
+            responded_in_time=ticked("responded_in_time"),
+            handled_in_time=ticked("handled_in_time"),
+            satisfied=get("satisfied") if get("satisfied") in SATISFACTION else None,
             q=_parse_query(get("q")),
             sort=get("sort") if get("sort") in SORTS else "newest",
             page=_parse_page(get("page")),
@@ -134,6 +163,12 @@ class InboxFilter:
     def without_deadlines(self) -> InboxFilter:
         """The same list without any deadline filter (what the deadline counts count in)."""
         return replace(self, overdue=False, **dict.fromkeys(DEADLINE_FILTERS, False))
+
+    @property
+    def figure_filters(self) -> dict[str, object]:
+        """The filters only a steering figure's link sets (the inbox's form has no fields
+        for them), with their values."""
+        return {name: getattr(self, name) for name in FIGURE_FILTERS if getattr(self, name)}
 
     @property
     def is_filtered(self) -> bool:

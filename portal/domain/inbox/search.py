@@ -7,9 +7,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, case, literal_column, or_, select, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from portal.domain import escalations, visibility
 from portal.domain.inbox.counts import Counting, status_condition, tally
@@ -26,6 +27,7 @@ from portal.domain.inbox.text_search import text_conditions
 from portal.models import (
     Escalation,
     ReopenRequest,
+    SatisfactionSurvey,
     Signal,
     SignalTheme,
     User,
@@ -242,12 +244,52 @@ def _conditions(
         where.append(Signal.id.in_(_escalations(escalations.waiting_for_answer())))
     if flt.escalation_overdue:
         where.append(Signal.id.in_(_escalations(escalations.overdue(deadlines.today))))
-    if flt.created_from:
-        where.append(Signal.created_at >= deadlines.start_of(flt.created_from))
-    if flt.created_to:
-        where.append(Signal.created_at < deadlines.start_of(flt.created_to + timedelta(days=1)))
+    where.extend(_within(Signal.created_at, flt.created_from, flt.created_to, deadlines))
+    where.extend(_within(Signal.responded_at, flt.responded_from, flt.responded_to, deadlines))
+    where.extend(_within(Signal.closed_at, flt.closed_from, flt.closed_to, deadlines))
+    if flt.open_on:
+        # Came in by the end of that day and not closed then: open now, or closed since.
+        end = deadlines.start_of(flt.open_on + timedelta(days=1))
+        where.append(Signal.created_at < end)
+        where.append(or_(Signal.closed_at.is_(None), Signal.closed_at >= end))
+    if flt.responded_in_time:
+        where.append(Signal.responded_in_time.is_(True))
+    if flt.handled_in_time:
+        where.append(Signal.handled_in_time.is_(True))
+    if flt.satisfied:
+        where.append(Signal.id.in_(_latest_answers(flt.satisfied == "yes")))
     where.extend(text)
     return where
+
+
+def _within(
+    column: InstrumentedAttribute[Any], first: date | None, last: date | None, deadlines: Deadlines
+) -> list[ColumnElement[bool]]:
+    """``column`` on one of the local days from ``first`` to ``last`` (either may be open)."""
+    where = []
+    if first:
+        where.append(column >= deadlines.start_of(first))
+    if last:
+        where.append(column < deadlines.start_of(last + timedelta(days=1)))
+    return where
+
+
+def _latest_answers(satisfied: bool):  # type: ignore[no-untyped-def]
+    """Signals whose resident answered "Bent u tevreden?" last with ``satisfied`` (a signal
+    resolved twice may have two answers; the later one counts)."""
+    later = aliased(SatisfactionSurvey)
+    newer_answer = (
+        select(later.id)
+        .where(
+            later.signal_id == SatisfactionSurvey.signal_id,
+            later.answered_at.is_not(None),
+            later.answered_at > SatisfactionSurvey.answered_at,
+        )
+        .exists()
+    )
+    return select(SatisfactionSurvey.signal_id).where(
+        SatisfactionSurvey.satisfied.is_(satisfied), ~newer_answer
+    )
 
 
 def _pending_reopen_requests():  # type: ignore[no-untyped-def]
