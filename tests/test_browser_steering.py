@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.factories import ANNA, MANAGEMENT
+from tests.factories import ADMIN, ANNA, MANAGEMENT
 from tests.fixtures.browser import assert_accessible
 from tests.test_browser_backoffice import log_in
 from tests.test_steering import story  # noqa: F401 - the fixture
@@ -76,3 +76,32 @@ def test_an_accountmanager_on_a_phone_sees_her_own_wijk(
     expect(page.locator(".utrecht-paragraph--lead")).to_contain_text("uw eigen signalen")
     expect(page.locator("#cijfers-wijken tbody tr")).to_have_count(1)
     assert_accessible(page)
+
+
+@pytest.mark.usefixtures("story")
+def test_an_admin_exports_the_list_behind_a_figure_with_personal_data_and_a_reason(
+    live_server: str, page: Page
+) -> None:
+    log_in(page, live_server, ADMIN)
+    page.goto(f"{live_server}/backoffice/cijfers?periode=2026-10")
+    page.locator("#cijfer-closed").get_by_role("link", name="3").click()
+    page.get_by_role("link", name="Exporteer deze lijst als CSV-bestand").click()
+    expect(page.locator("main")).to_contain_text("Het bestand krijgt 3 signalen")
+    assert_accessible(page)
+    # The plain file first: no personal data.
+    with page.expect_download() as plain:
+        page.get_by_role("button", name="Download het bestand").click()
+    assert "E-mailadres melder" not in plain.value.path().read_bytes().decode("utf-8-sig")
+    # With the reporters' details: only with a reason, and what was chosen stays.
+    page.get_by_role("button", name="Download met de gegevens van de melders").click()
+    expect(page.locator("#foutmeldingen")).to_contain_text("Schrijf op waarom")
+    assert_accessible(page)
+    page.get_by_label("Waarom heeft u de gegevens van de melders nodig?").fill(
+        "Verzoek om inzage, zaak 2026-118"
+    )
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download met de gegevens van de melders").click()
+    saved = download.value
+    assert saved.suggested_filename.endswith("-met-persoonsgegevens.csv")
+    text = saved.path().read_bytes().decode("utf-8-sig")
+    assert text.count("\r\n") == 1 + 3 and "E-mailadres melder" in text

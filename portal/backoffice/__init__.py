@@ -22,6 +22,7 @@ from portal.backoffice import (  # noqa: E402, F401 - registers routes
     budget,
     budget_grants,
     dossiers,
+    export,
     inbound_mail,
     inbox,
     intake,

@@ -169,19 +169,20 @@ class SubmitterPart:
 def submitter_part(signal: Signal) -> SubmitterPart:
     reporter = signal.reporter
     return SubmitterPart(
-        channel=_label(CHANNEL_LABELS, Channel, signal.channel),
+        channel=label_of(CHANNEL_LABELS, Channel, signal.channel),
         registrar=signal.registered_by.name if signal.registered_by else None,
-        submitter=_label(SUBMITTER_KIND_LABELS, SubmitterKind, signal.submitter_kind),
+        submitter=label_of(SUBMITTER_KIND_LABELS, SubmitterKind, signal.submitter_kind),
         organisation_name=reporter.organisation_name if reporter else None,
         kvk_number=reporter.kvk_number if reporter else None,
     )
 
 
-def _label(labels: Mapping[Any, str], kind: type[StrEnum], value: str) -> str:
+def label_of(labels: Mapping[Any, str], kind: type[StrEnum], value: str) -> str:
+    """A code's label in the page's language; a code from a later version as it is."""
     try:
         return _(labels[kind(value)])
     except (KeyError, ValueError):
-        return value  # a code from a later version: shown as it is
+        return value
 
 
 @bp.context_processor

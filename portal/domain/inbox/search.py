@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, literal_column, or_, select, union_all
+from sqlalchemy import ColumnElement, case, func, literal_column, or_, select, union_all
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from portal.domain import escalations, visibility
@@ -183,6 +183,12 @@ def list_conditions(
     my_wijken = _my_wijken(session, user, flt)
     text = text_conditions(session, flt.q)
     return [*_conditions(user, flt, deadlines, text, my_wijken), *status_condition(flt.status)]
+
+
+def list_count(session: Session, user: User, flt: InboxFilter, deadlines: Deadlines) -> int:
+    """How many signals the list holds (every page)."""
+    conditions = list_conditions(session, user, flt, deadlines)
+    return int(session.scalar(select(func.count(Signal.id)).where(*conditions)) or 0)
 
 
 def _my_wijken(session: Session, user: User, flt: InboxFilter) -> list[str]:

@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.domain.inbox import NONE, Deadlines, InboxFilter
-from portal.domain.inbox.search import list_conditions
+from portal.domain.inbox.search import list_conditions, list_count
 from portal.domain.initiatives.ledger import Totals, totals_by_wijk
 from portal.domain.steering.durations import Spread, spread
 from portal.domain.steering.period import Period
@@ -233,9 +233,7 @@ class _Counter:
     deadlines: Deadlines
 
     def count(self, flt: InboxFilter) -> Count:
-        conditions = list_conditions(self.session, self.user, flt, self.deadlines)
-        value = self.session.scalar(select(func.count(Signal.id)).where(*conditions))
-        return Count(int(value or 0), flt)
+        return Count(list_count(self.session, self.user, flt, self.deadlines), flt)
 
     def by_wijk(self, flt: InboxFilter) -> _PerWijk:
         conditions = list_conditions(self.session, self.user, flt, self.deadlines)
