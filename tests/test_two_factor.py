@@ -92,13 +92,15 @@ def test_login_needs_the_code_after_the_password(app, client):
     assert response.headers["Location"].endswith(CODE)
     assert not is_logged_in(browser)  # a right password alone opens nothing
     assert code_step(browser, "123456").status_code == 422
-    assert code_step(browser, code_at(secret, 1)).status_code == 303
+    code = code_at(secret, 1)
+    assert code_step(browser, code).status_code == 303
     assert is_logged_in(browser)
 
-    # The same code cannot be used twice (someone who saw it over a shoulder).
+    # The same code cannot be used twice (someone who saw it over a shoulder). The very
+    # string: worked out again, it is the next step's code once a 30-second step has passed.
     thief = app.test_client()
     password_step(thief)
-    assert code_step(thief, code_at(secret, 1)).status_code == 422
+    assert code_step(thief, code).status_code == 422
     assert not is_logged_in(thief)
 
 
