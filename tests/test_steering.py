@@ -223,6 +223,12 @@ def test_the_weekly_trend_counts_each_week_from_monday(app, client, story) -> No
     assert page.count('src="data:image/svg+xml;') == 1 + wijken  # the trend and each wijk
 
 
+def test_an_older_period_from_a_bookmark_is_the_one_chosen(app, client) -> None:
+    login(client, MANAGEMENT)
+    page = client.get("/backoffice/cijfers?periode=2024-03").get_data(as_text=True)
+    assert '<option value="2024-03" selected>maart 2024</option>' in page
+
+
 def test_the_dashboard_is_for_staff_only(app, client) -> None:
     assert client.get("/backoffice/cijfers").status_code in (302, 303)
 

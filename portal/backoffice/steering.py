@@ -50,7 +50,7 @@ def steering_dashboard():  # type: ignore[no-untyped-def]
         board=board,
         period=period,
         period_name=period_name,
-        periods=offered_periods(deadlines.today),
+        periods=offered_periods(deadlines.today, period),
         custom=period.kind not in (MONTH, QUARTER, YEAR),
         options=filter_options(db.session),
         kinds=list(Kind),
@@ -98,8 +98,9 @@ def period_name(period: Period) -> str:
     )
 
 
-def offered_periods(today: date) -> list[tuple[str, str]]:
-    """(value of ``periode``, name): recent months, quarters and years, newest first."""
+def offered_periods(today: date, chosen: Period) -> list[tuple[str, str]]:
+    """(value of ``periode``, name): recent months, quarters and years, newest first, and
+    the chosen one if it is older (a bookmark)."""
     month = Period.month(today.year, today.month)
     months = [month]
     for _n in range(MONTHS_OFFERED - 1):
@@ -108,4 +109,7 @@ def offered_periods(today: date) -> list[tuple[str, str]]:
     for _n in range(QUARTERS_OFFERED - 1):
         quarters.append(quarters[-1].previous())
     years = [Period.year(today.year - n) for n in range(YEARS_OFFERED)]
-    return [(p.to_args()["periode"], period_name(p)) for p in (*months, *quarters, *years)]
+    offered = [*months, *quarters, *years]
+    if chosen.kind in (MONTH, QUARTER, YEAR) and chosen not in offered:
+        offered.insert(0, chosen)
+    return [(p.to_args()["periode"], period_name(p)) for p in offered]

@@ -52,8 +52,8 @@ def spread(
     count: int,
 ) -> Spread:
     """The median and 90th percentile of ``end - start`` over the rows ``conditions`` select
-    (``count`` of them, counted already): an ordered index-free read of those rows, two
-    values fetched each time (LIMIT/OFFSET), never the list in Python."""
+    (``count`` of them, counted already): the database sorts the durations and hands back
+    the one or two values at a position (LIMIT/OFFSET); the list never comes to Python."""
     if count == 0:
         return Spread(0, None, None)
     days = days_between(start, end)
