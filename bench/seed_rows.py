@@ -14,6 +14,7 @@ import numpy as np  # shapely's own dependency
 import shapely
 
 from bench.seed_text import FOLLOW_UP_REASONS, ORGANISATIONS, STREETS, Writer
+from portal.domain.deadlines import in_time
 from portal.domain.geography import DATA_DIR, default_geography
 from portal.domain.working_days import LOCAL_TIMEZONE, add_working_days
 from portal.models import GENERAL_INBOX, Signal
@@ -188,6 +189,9 @@ class SignalRows:
             "respond_due_on": respond_due,
             "handle_due_on": handle_due,
             "responded_at": responded_at,
+            # As the operations keep them (portal/domain/deadlines.py), for the steering figures.
+            "responded_in_time": in_time(responded_at, respond_due) if responded_at else None,
+            "handled_in_time": in_time(closed_at, handle_due) if closed_at else None,
             "awaiting_since": awaiting_since,
             "sensitive": sensitive,
             "sensitive_reason": "Zorgsignaal" if sensitive else None,
