@@ -169,20 +169,19 @@ class SubmitterPart:
 def submitter_part(signal: Signal) -> SubmitterPart:
     reporter = signal.reporter
     return SubmitterPart(
-        channel=label_of(CHANNEL_LABELS, Channel, signal.channel),
+        channel=_label(CHANNEL_LABELS, Channel, signal.channel),
         registrar=signal.registered_by.name if signal.registered_by else None,
-        submitter=label_of(SUBMITTER_KIND_LABELS, SubmitterKind, signal.submitter_kind),
+        submitter=_label(SUBMITTER_KIND_LABELS, SubmitterKind, signal.submitter_kind),
         organisation_name=reporter.organisation_name if reporter else None,
         kvk_number=reporter.kvk_number if reporter else None,
     )
 
 
-def label_of(labels: Mapping[Any, str], kind: type[StrEnum], value: str) -> str:
-    """A code's label in the page's language; a code from a later version as it is."""
+def _label(labels: Mapping[Any, str], kind: type[StrEnum], value: str) -> str:
     try:
         return _(labels[kind(value)])
     except (KeyError, ValueError):
-        return value
+        return value  # a code from a later version: shown as it is
 
 
 @bp.context_processor

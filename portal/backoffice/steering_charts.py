@@ -1,5 +1,6 @@
 """The dashboard's charts: SVG drawn on the server by pygal, shown as an image, so they need
-no JavaScript (pygal's tooltips script is left out) and print as they look. Every chart has a
+no JavaScript (pygal's tooltips script is left out; the small config script it still writes
+never runs inside an <img>) and print as they look. Every chart has a
 table beside it with the same numbers (templates/backoffice/steering.html): the image's text
 says so, for screen readers."""
 

@@ -1,6 +1,6 @@
 """Every signal of an inbox list, for a CSV export: one statement, read in batches as the
 file is written (``yield_per``: a server-side cursor on PostgreSQL, SQLite's own stepping),
-so 100,000 rows never sit in memory together (measured in bench/, "export").
+so 100,000 rows never sit in memory together.
 
 Without the reporter's personal data (name, email, phone, house number) unless the caller
 asks for it; the organisation's name and KvK number are not a person's, and the signal page

@@ -25,13 +25,12 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portal.domain.inbox import NONE, Deadlines, InboxFilter
+from portal.domain.inbox import NONE, Deadlines, InboxFilter, default_scope
 from portal.domain.inbox.search import list_conditions, list_count
 from portal.domain.initiatives.ledger import Totals, totals_by_wijk
 from portal.domain.steering.durations import Spread, spread
 from portal.domain.steering.period import Period
 from portal.models import Signal, User, Wijk, user_wijken
-from portal.models.user import Role
 
 # What a selection may narrow the figures to: the inbox's own filters of the same name.
 SELECTION = ("kind", "theme", "wijk", "buurt", "owner")
@@ -123,7 +122,7 @@ class Dashboard:
 def selection_of(user: User, flt: InboxFilter) -> InboxFilter:
     """The dashboard's selection from an inbox filter: only the fields it narrows by, over
     everything the user may see (accountmanagers: their own signals and wijken)."""
-    scope = "mine" if user.role == Role.ACCOUNTMANAGER else "all"
+    scope = default_scope(user)
     return InboxFilter(scope=scope, **{name: getattr(flt, name) for name in SELECTION})
 
 
