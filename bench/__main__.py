@@ -20,6 +20,7 @@ MEASUREMENTS = {
     "outbox": ("bench.outbox", "outbox delivery against raw smtplib"),
     "memory": ("bench.memory", "worker memory after 100 and 10,000 requests"),
     "nearby": ("bench.nearby", "nearby open signals at 1,000,000 signals"),
+    "steering": ("bench.steering", "the management dashboard at 1,000 and 1,000,000 signals"),
 }
 
 

@@ -124,15 +124,21 @@ def run(label: str, urls: dict[int, str], runs: int, explain: bool) -> str:
     return "\n".join(lines)
 
 
-def _table(label: str, sites: dict[int, Site], samples: dict[tuple[str, int], list[float]]) -> str:
+def _table(
+    label: str,
+    sites: dict[int, Site],
+    samples: dict[tuple[str, int], list[float]],
+    cases: tuple[Case, ...] | None = None,
+) -> str:
+    cases = CASES if cases is None else cases
     sizes = sorted(sites)
     head = ["case"]
     for size in sizes:
         head += [f"{size:,} p50", f"{size:,} p95"]
     head.append(f"p95 ratio {sizes[-1]:,}/{sizes[0]:,}" if len(sizes) > 1 else "ratio")
-    lines = [f"**{label}** (ms over HTTP, {len(samples[(CASES[0].name, sizes[0])])} requests each)"]
+    lines = [f"**{label}** (ms over HTTP, {len(samples[(cases[0].name, sizes[0])])} requests each)"]
     lines += ["", "| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
-    for case in CASES:
+    for case in cases:
         cells = [case.name]
         for size in sizes:
             p50, p95 = percentiles(samples[(case.name, size)])
@@ -152,11 +158,13 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
 
 
 class Site:
-    """The portal on one database, with a client logged in as Anna."""
+    """The portal on one database, with a client logged in (Anna unless told), asking one
+    page (the inbox unless told)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, email: str = ANNA, path: str = INBOX) -> None:
         from portal import create_app
 
+        self.path = path
         self.app = create_app(
             {
                 "TESTING": True,
@@ -168,12 +176,12 @@ class Site:
         self.client = self.app.test_client()
         page = self.client.get("/backoffice/login").get_data(as_text=True)
         token = CSRF.search(page).group(1)  # type: ignore[union-attr]
-        form = {"csrf_token": token, "email": ANNA, "password": _demo_password()}
+        form = {"csrf_token": token, "email": email, "password": _demo_password()}
         response = self.client.post("/backoffice/login", data=form)
         assert response.status_code == 303, f"login failed: {response.status_code}"
 
     def get(self, query: dict[str, str]) -> str:
-        response = self.client.get(INBOX, query_string=query)
+        response = self.client.get(self.path, query_string=query)
         assert response.status_code == 200, (query, response.status_code)
         return response.get_data(as_text=True)
 

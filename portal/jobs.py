@@ -38,6 +38,7 @@ from portal.domain.escalations import remind_due
 from portal.domain.notifications import MailContext
 from portal.domain.privacy.destruction import DestructionPeriods, destroy_expired
 from portal.domain.privacy.retention import RetentionPeriods, apply_retention
+from portal.domain.steering import thermometer
 from portal.domain.upload_sweep import sweep_loose_uploads
 from portal.models import JobLock, utcnow
 from portal.outbox import FAILED_MAIL_RETENTION, redact_failed
@@ -161,6 +162,11 @@ DEFAULT_LEASE = timedelta(hours=1)
 MAILING_LEASE = timedelta(hours=2)
 
 
+def wijk_thermometer(context: JobContext) -> str:
+    snapshot = thermometer.refresh(context.session, context.now)
+    return f"figures for {snapshot.first_day} to {snapshot.last_day} stored"
+
+
 class Job(NamedTuple):
     name: str
     run: Callable[[JobContext], str]
@@ -179,6 +185,7 @@ JOBS: tuple[Job, ...] = (
     Job("daily-digest", daily_digest, MAILING_LEASE),
     Job("wijk-alerts", wijk_alerts, MAILING_LEASE),
     Job("follower-cleanup", forget_followers),
+    Job("wijk-thermometer", wijk_thermometer),
 )
 
 

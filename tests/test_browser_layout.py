@@ -169,6 +169,7 @@ SCREENS = [
     Screen("users", staff_page("/backoffice/beheer/gebruikers", ADMIN)),
     Screen("wijken", visit("/wijken")),
     Screen("wijk", visit("/wijken/WK040203")),
+    Screen("thermometer", visit("/cijfers")),
     Screen("inbox-map", staff_page("/backoffice/kaart?scope=all", ANNA)),
     Screen("news", staff_page("/backoffice/wijknieuws", ANNA)),
     Screen("profile", staff_page("/backoffice/profiel", ANNA)),

@@ -24,7 +24,7 @@ def test_management_reads_october_and_opens_the_signals_behind_a_figure(
     page: Page,
 ) -> None:
     log_in(page, live_server, MANAGEMENT)
-    page.get_by_role("link", name="Cijfers").click()
+    page.get_by_role("link", name="Cijfers", exact=True).click()
     expect(page.locator("h1")).to_have_text("Cijfers")
     assert_accessible(page)
 

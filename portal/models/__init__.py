@@ -34,6 +34,8 @@ from portal.models.signal import (
     StatusToken,
 )
 from portal.models.standard_text import StandardText
+from portal.models.steering_counts import SteeringCount
+from portal.models.thermometer import ThermometerSnapshot
 from portal.models.user import PasswordLink, RecoveryCode, Role, Setting, User, user_wijken
 
 __all__ = [
@@ -78,6 +80,8 @@ __all__ = [
     "StaffProfile",
     "StandardText",
     "StatusToken",
+    "SteeringCount",
+    "ThermometerSnapshot",
     "User",
     "Wijk",
     "WijkAlert",

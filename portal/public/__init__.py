@@ -8,6 +8,7 @@ bp = Blueprint("public", __name__)
 from portal.public import (  # noqa: E402, F401 - register routes
     answer_views,
     duplicate_views,
+    figures_views,
     follow_views,
     nearby_views,
     news_views,

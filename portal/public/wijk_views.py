@@ -7,8 +7,10 @@ from flask import abort, current_app, redirect, render_template, send_file, url_
 
 from portal.domain import profiles, wijk_news, wijk_pages
 from portal.domain.photos import is_stored_name
+from portal.domain.steering import thermometer
 from portal.extensions import db
 from portal.public import bp
+from portal.public.figures_views import current_thermometer
 
 # Bureau Wijkzaken's own number, for residents whose wijk has nobody (or who prefer it).
 BUREAU_PHONE = "14 035"
@@ -52,6 +54,8 @@ def wijk(code: str):  # type: ignore[no-untyped-def]
         wijk=page.wijk,
         news=wijk_news.recent_for_wijk(db.session, page.wijk.code),
         initiative_labels=wijk_pages.INITIATIVE_STATUS_LABELS,
+        figures=current_thermometer(),
+        minimum=thermometer.MINIMUM,
     )
 
 

@@ -231,7 +231,10 @@ class Counting:
     def _visible_counts(self):  # type: ignore[no-untyped-def]
         """inbox_counts in the list's scope and visible to the user, added up per status,
         kind and due month (a few hundred rows): read once per statement, by every part."""
-        where = [*_scope(self.user, self.flt, self.my_wijken), *_visible(self.user, self.deadlines)]
+        where = [
+            *scope_on_key(InboxCount, self.user, self.flt, self.my_wijken),
+            *visible_on_key(InboxCount, self.user, self.deadlines.today),
+        ]
         return (
             select(
                 InboxCount.status,
@@ -274,7 +277,7 @@ class Counting:
             Signal.owner_id.is_(None),
             and_(
                 Signal.owner_id != user.id,
-                Signal.owner_id.not_in(_covered(user, self.deadlines.today)),
+                Signal.owner_id.not_in(covered_owners(user, self.deadlines.today)),
             ),
         )
         column = Signal.status if by_status else literal(key)
@@ -326,41 +329,44 @@ def _kinds(column: Any, kinds: late.KindChoice) -> list[ColumnElement[bool]]:
     return [column.in_(values) if how == "in" else column.not_in(values)]
 
 
-def _scope(user: User, flt: InboxFilter, my_wijken: Sequence[str]) -> list[ColumnElement[bool]]:
-    """The list's filters on the counts' key: as search._conditions on the signals."""
+def scope_on_key(
+    table: Any, user: User, flt: InboxFilter, my_wijken: Sequence[str]
+) -> list[ColumnElement[bool]]:
+    """The list's filters on a count table's key (``InboxCount``, ``SteeringCount``): as
+    search._conditions on the signals."""
     where: list[ColumnElement[bool]] = []
     if flt.scope == "mine":
-        mine = InboxCount.owner_id == user.id
-        where.append(or_(mine, InboxCount.wijk_code.in_(my_wijken)) if my_wijken else mine)
+        mine = table.owner_id == user.id
+        where.append(or_(mine, table.wijk_code.in_(my_wijken)) if my_wijken else mine)
     if flt.kind:
-        where.append(InboxCount.kind == flt.kind)
+        where.append(table.kind == flt.kind)
     if flt.wijk == NONE:
-        where.append(InboxCount.wijk_code == NO_WIJK)
+        where.append(table.wijk_code == NO_WIJK)
     elif flt.wijk:
-        where.append(InboxCount.wijk_code == flt.wijk)
+        where.append(table.wijk_code == flt.wijk)
     if flt.owner == NONE:
-        where.append(InboxCount.owner_id == NO_OWNER)
+        where.append(table.owner_id == NO_OWNER)
     elif isinstance(flt.owner, int):
-        where.append(InboxCount.owner_id == flt.owner)
+        where.append(table.owner_id == flt.owner)
     return where
 
 
-def _visible(user: User, deadlines: Deadlines) -> list[ColumnElement[bool]]:
-    """visibility.inbox_conditions on the counts' key (the let-in signals apart)."""
+def visible_on_key(table: Any, user: User, today: date) -> list[ColumnElement[bool]]:
+    """visibility.inbox_conditions on a count table's key (the let-in signals apart)."""
     if user.role == Role.ADMIN:
         return []
     if user.role != Role.ACCOUNTMANAGER:
-        return [InboxCount.sensitive.is_(False)]
+        return [table.sensitive.is_(False)]
     return [
         or_(
-            InboxCount.sensitive.is_(False),
-            InboxCount.owner_id == user.id,
-            InboxCount.owner_id.in_(_covered(user, deadlines.today)),
+            table.sensitive.is_(False),
+            table.owner_id == user.id,
+            table.owner_id.in_(covered_owners(user, today)),
         )
     ]
 
 
-def _covered(user: User, today: date):  # type: ignore[no-untyped-def]
+def covered_owners(user: User, today: date):  # type: ignore[no-untyped-def]
     """The owners ``user`` stands in for today (as visibility.py has them)."""
     return select(Absence.user_id).where(
         Absence.stand_in_id == user.id, Absence.starts_on <= today, Absence.ends_on >= today

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, literal_column, or_, select, union_all
+from sqlalchemy import ColumnElement, case, literal_column, or_, select, union_all
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from portal.domain import escalations, visibility
@@ -120,7 +120,7 @@ def search_signals(
     the end gives the last page. ``wijk_order``: the wijk codes by name when the caller has
     them already (the filter form's options), else they are read for sorting by wijk."""
     page_size = max(int(page_size), 1)
-    my_wijken = _my_wijken(session, user, flt)
+    my_wijken = read_my_wijken(session, user, flt)
     text = text_conditions(session, flt.q)  # the index asked once for the whole page
     conditions = _conditions(user, flt, deadlines, text, my_wijken)
     # Every count in one statement (counts.py): per status for the list without its status
@@ -176,22 +176,45 @@ def search_signals(
 
 
 def list_conditions(
-    session: Session, user: User, flt: InboxFilter, deadlines: Deadlines
+    session: Session,
+    user: User,
+    flt: InboxFilter,
+    deadlines: Deadlines,
+    *,
+    my_wijken: Sequence[str] | None = None,
 ) -> list[ColumnElement[bool]]:
     """Exactly the signals the inbox lists for ``flt`` (every page, its status filter
-    included), for other views of the same list (the map)."""
-    my_wijken = _my_wijken(session, user, flt)
+    included), for other views of the same list (the map, the dashboard). ``my_wijken``:
+    read_my_wijken's answer when the caller counts many lists of the same scope."""
+    if my_wijken is None:
+        my_wijken = read_my_wijken(session, user, flt)
     text = text_conditions(session, flt.q)
     return [*_conditions(user, flt, deadlines, text, my_wijken), *status_condition(flt.status)]
 
 
-def list_count(session: Session, user: User, flt: InboxFilter, deadlines: Deadlines) -> int:
-    """How many signals the list holds (every page)."""
-    conditions = list_conditions(session, user, flt, deadlines)
-    return int(session.scalar(select(func.count(Signal.id)).where(*conditions)) or 0)
+def list_count(
+    session: Session,
+    user: User,
+    flt: InboxFilter,
+    deadlines: Deadlines,
+    *,
+    my_wijken: Sequence[str] | None = None,
+) -> int:
+    """How many signals the list holds (every page), counted as the inbox's page counts
+    it: per status from inbox_counts and the open-signal indexes where it can (counts.py),
+    so a late count over a million signals sums a few thousand rows."""
+    if my_wijken is None:
+        my_wijken = read_my_wijken(session, user, flt)
+    text = text_conditions(session, flt.q)
+    conditions = _conditions(user, flt, deadlines, text, my_wijken)
+    plain = _conditions(user, flt.without_deadlines(), deadlines, text, my_wijken)
+    counting = Counting(user, flt, deadlines, my_wijken, conditions, plain)
+    counts, _late = tally(session.execute(union_all(*counting.per_status())))
+    return sum(n for status, n in counts.items() if _status_matches(flt.status, status))
 
 
-def _my_wijken(session: Session, user: User, flt: InboxFilter) -> list[str]:
+def read_my_wijken(session: Session, user: User, flt: InboxFilter) -> list[str]:
+    """The user's own wijken when the list's scope is 'mine' (else none are needed)."""
     if flt.scope != "mine":
         return []
     # As literal values rather than a subquery: then SQLite combines the owner and the wijk

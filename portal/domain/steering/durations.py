@@ -2,6 +2,10 @@
 percentile of the time from coming in to a moment (the first public response, the closing),
 over exactly the signals an inbox list holds.
 
+The days themselves are the generated columns ``signals.response_days`` and
+``handling_days`` (with the fraction; portal/models/signal.py), held by the indexes on their
+moments: a period's medians sort numbers from an index.
+
 Definitions (the ones a spreadsheet uses, so a figure can be checked by hand): the median is
 the middle value, or the mean of the two middle values of an even count; the 90th percentile
 is the nearest rank, the value at position ceil(0.9 × n) in ascending order."""
@@ -12,29 +16,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Float, select
-from sqlalchemy.ext.compiler import compiles
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.functions import GenericFunction
-
-
-class days_between(GenericFunction[float]):
-    """``end - start`` in days (with the fraction), on either database."""
-
-    type = Float()
-    inherit_cache = True
-
-
-@compiles(days_between, "sqlite")
-def _days_sqlite(element, compiler, **kw):  # type: ignore[no-untyped-def]
-    start, end = (compiler.process(c, **kw) for c in element.clauses)
-    return f"(julianday({end}) - julianday({start}))"
-
-
-@compiles(days_between, "postgresql")
-def _days_postgresql(element, compiler, **kw):  # type: ignore[no-untyped-def]
-    start, end = (compiler.process(c, **kw) for c in element.clauses)
-    return f"(EXTRACT(EPOCH FROM ({end} - {start})) / 86400.0)"
 
 
 @dataclass(frozen=True)
@@ -46,23 +29,23 @@ class Spread:
 
 def spread(
     session: Session,
-    start: ColumnElement[object],
-    end: ColumnElement[object],
+    days: ColumnElement[float | None],
     conditions: Sequence[ColumnElement[bool]],
     count: int,
 ) -> Spread:
-    """The median and 90th percentile of ``end - start`` over the rows ``conditions`` select
-    (``count`` of them, counted already): the database sorts the durations and hands back
-    the one or two values at a position (LIMIT/OFFSET); the list never comes to Python."""
+    """The median and 90th percentile of ``days`` over the rows ``conditions`` select
+    (``count`` of them, counted already): the database sorts them once and hands back the
+    values at the two or three positions wanted; the list never comes to Python."""
     if count == 0:
         return Spread(0, None, None)
-    days = days_between(start, end)
-    ordered = select(days).where(*conditions, end.is_not(None)).order_by(days)
-
-    def at(position: int, how_many: int = 1) -> list[float]:
-        return [float(v) for v in session.scalars(ordered.offset(position).limit(how_many))]
-
-    middle = at((count - 1) // 2, 1 if count % 2 else 2)
-    median = sum(middle) / len(middle)
-    [p90] = at(math.ceil(0.9 * count) - 1)
-    return Spread(count, round(median, 1), round(p90, 1))
+    middle = [(count + 1) // 2] if count % 2 else [count // 2, count // 2 + 1]
+    p90 = math.ceil(0.9 * count)
+    ranked = (
+        select(days.label("days"), func.row_number().over(order_by=days).label("position"))
+        .where(*conditions, days.is_not(None))
+        .subquery()
+    )
+    wanted = select(ranked.c.position, ranked.c.days).where(ranked.c.position.in_([*middle, p90]))
+    found = {position: value for position, value in session.execute(wanted)}
+    median = sum(float(found[n]) for n in middle) / len(middle)
+    return Spread(count, round(median, 1), round(float(found[p90]), 1))

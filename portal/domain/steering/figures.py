@@ -1,9 +1,9 @@
 """The management dashboard's figures for a period and a selection (wijk, buurt, kind, theme,
 owner), each compared with the period before.
 
-Every figure is a count of an inbox list: it is defined as an :class:`InboxFilter` and counted
-with the inbox's own conditions (``list_conditions``), so the link under a figure lists
-exactly the signals it counts, sensitive ones only for who may see them. What the figures mean:
+Every figure is a count of an inbox list: it is defined as an :class:`InboxFilter`, so the link
+under a figure lists exactly the signals it counts, sensitive ones only for who may see them;
+counting.py counts it, from the summary tables where it can. What the figures mean:
 
 * **binnengekomen** - came in within the period; **afgesloten** - closed (resolved or
   declined) within it and closed still; **open aan het eind** - came in by its last day and
@@ -22,25 +22,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.domain.inbox import NONE, Deadlines, InboxFilter, default_scope
-from portal.domain.inbox.search import list_conditions, list_count
 from portal.domain.initiatives.ledger import Totals, totals_by_wijk
-from portal.domain.steering.durations import Spread, spread
+from portal.domain.steering.counting import Count, ListCounter, SummaryCounter
+from portal.domain.steering.durations import Spread
 from portal.domain.steering.period import Period
 from portal.models import Signal, User, Wijk, user_wijken
 
 # What a selection may narrow the figures to: the inbox's own filters of the same name.
 SELECTION = ("kind", "theme", "wijk", "buurt", "owner")
 TREND_WEEKS = 13
-
-
-@dataclass(frozen=True)
-class Count:
-    value: int
-    listed: InboxFilter  # the signals counted: the inbox's list behind the figure
 
 
 @dataclass(frozen=True)
@@ -129,7 +123,7 @@ def selection_of(user: User, flt: InboxFilter) -> InboxFilter:
 def dashboard(
     session: Session, user: User, selection: InboxFilter, period: Period, deadlines: Deadlines
 ) -> Dashboard:
-    counter = _Counter(session, user, deadlines)
+    counter = SummaryCounter(session, user, deadlines, selection.scope)
     shown = _shown_wijken(session, user, selection)
     weeks = period.weeks(TREND_WEEKS, deadlines.today)
     came_in = [counter.by_wijk(_came_in(selection, week)) for week in weeks]
@@ -179,7 +173,7 @@ def dashboard(
     )
 
 
-def period_figures(counter: _Counter, selection: InboxFilter, period: Period) -> PeriodFigures:
+def period_figures(counter: ListCounter, selection: InboxFilter, period: Period) -> PeriodFigures:
     came_in = counter.count(_came_in(selection, period))
     closed = counter.count(_closed(selection, period))
     responded = counter.count(
@@ -194,8 +188,8 @@ def period_figures(counter: _Counter, selection: InboxFilter, period: Period) ->
             counter.count(replace(responded.listed, responded_in_time=True)), responded
         ),
         handled_in_time=Share(counter.count(replace(closed.listed, handled_in_time=True)), closed),
-        response_time=counter.spread(responded, Signal.responded_at),
-        handling_time=counter.spread(closed, Signal.closed_at),
+        response_time=counter.spread(responded, Signal.response_days),
+        handling_time=counter.spread(closed, Signal.handling_days),
         satisfaction=Satisfaction(
             counter.count(replace(closed.listed, satisfied="yes")),
             counter.count(replace(closed.listed, satisfied="no")),
@@ -209,43 +203,6 @@ def _came_in(selection: InboxFilter, period: Period) -> InboxFilter:
 
 def _closed(selection: InboxFilter, period: Period) -> InboxFilter:
     return replace(selection, status="closed", closed_from=period.first, closed_to=period.last)
-
-
-@dataclass(frozen=True)
-class _PerWijk:
-    """One list counted per wijk: each wijk's count links to the list within that wijk."""
-
-    listed: InboxFilter
-    counts: dict[str | None, int]
-
-    def of(self, code: str) -> Count:
-        return Count(self.counts.get(code, 0), replace(self.listed, wijk=code))
-
-    def total(self) -> Count:
-        return Count(sum(self.counts.values()), self.listed)
-
-
-@dataclass(frozen=True)
-class _Counter:
-    session: Session
-    user: User
-    deadlines: Deadlines
-
-    def count(self, flt: InboxFilter) -> Count:
-        return Count(list_count(self.session, self.user, flt, self.deadlines), flt)
-
-    def by_wijk(self, flt: InboxFilter) -> _PerWijk:
-        conditions = list_conditions(self.session, self.user, flt, self.deadlines)
-        rows = self.session.execute(
-            select(Signal.wijk_code, func.count(Signal.id))
-            .where(*conditions)
-            .group_by(Signal.wijk_code)
-        )
-        return _PerWijk(flt, {code: int(n) for code, n in rows})
-
-    def spread(self, population: Count, moment) -> Spread:  # type: ignore[no-untyped-def]
-        conditions = list_conditions(self.session, self.user, population.listed, self.deadlines)
-        return spread(self.session, Signal.created_at, moment, conditions, population.value)
 
 
 def _shown_wijken(session: Session, user: User, selection: InboxFilter) -> list[tuple[str, str]]:
