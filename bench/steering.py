@@ -4,7 +4,8 @@ PostgreSQL, and the CSV export's memory while it streams a list of about 100,000
 Seeds the databases as the inbox benchmark does (``bench/seed.py``), then requests the
 dashboard over HTTP through the Flask test client - login check, figures, charts, template:
 the page as a browser gets it - as the management member (everything but sensitive signals)
-and as the Zuidwest accountmanager (her own signals and wijken). The sizes take turns request
+and as the Zuidwest accountmanager (her own signals and wijken); and the public /cijfers page,
+after timing the nightly job that works its figures out. The sizes take turns request
 by request. Prints per case and size the median and 95th percentile in ms, the ratio of the
 p95s (largest size over smallest) and the statements one page runs.
 
@@ -35,6 +36,7 @@ from bench.inbox import ANNA, WIJK, Site, _table
 MARCO = "marco.hendriks@hilversum.example"  # management
 DASHBOARD = "/backoffice/cijfers"
 EXPORT = "/backoffice/export/signalen.csv"
+THERMOMETER = "/cijfers"
 TINY = 200
 
 
@@ -43,6 +45,7 @@ class Case:
     name: str
     who: str
     query: dict[str, str]
+    path: str = DASHBOARD
 
 
 def _cases(today: date) -> tuple[Case, ...]:
@@ -56,6 +59,8 @@ def _cases(today: date) -> tuple[Case, ...]:
         Case("accountmanager: her own (the default)", ANNA, {}),
         # Not on the summary's key: counted from the signals (portal/domain/steering).
         Case("management: one theme", MARCO, {"theme": "schoon"}),
+        # The public page reads the figures the nightly job stored (timed below).
+        Case("public: /cijfers", MARCO, {}, THERMOMETER),
     )
 
 
@@ -107,29 +112,57 @@ def run(label: str, urls: dict[int, str], runs: int, *, export: bool) -> str:
         for who in {case.who for case in cases}:
             sites[(who, size)] = Site(url, email=who, path=DASHBOARD)
     samples: dict[tuple[str, int], list[float]] = {}
+    refreshed = {size: _refresh(sites[(MARCO, size)]) for size in urls}
     for (who, _size), site in sites.items():  # warm-up: statements, caches, the page cache
         for case in cases:
             if case.who == who:
                 for _ in range(2):
-                    site.get(case.query)
+                    _timed(site, case)
     for _round in range(runs):
         for case in cases:
             for size in urls:
                 site = sites[(case.who, size)]
-                samples.setdefault((case.name, size), []).append(site.timed(case.query))
+                samples.setdefault((case.name, size), []).append(_timed(site, case))
     by_size = {size: sites[(MARCO, size)] for size in urls}
     lines = [_table(label, by_size, samples, cases)]
     largest = max(urls)
     lines += ["", f"Statements per page at {largest:,} signals ({label}):", ""]
     lines += ["| case | statements |", "|---|---:|"]
     for case in cases:
-        statements, _total = sites[(case.who, largest)].statements(case.query)
+        site = sites[(case.who, largest)]
+        site.path = case.path
+        statements, _total = site.statements(case.query)
         lines.append(f"| {case.name} | {len(statements)} |")
+    lines += [
+        "",
+        f"The nightly thermometer job ({label}): "
+        + ", ".join(f"{refreshed[size]:.1f} s at {size:,} signals" for size in sorted(urls))
+        + ".",
+    ]
     if export:
         lines += ["", *_export_memory(label, {size: sites[(MARCO, size)] for size in urls})]
     for site in sites.values():
         site.close()
     return "\n".join(lines)
+
+
+def _timed(site: Site, case: Case) -> float:
+    site.path = case.path
+    return site.timed(case.query)
+
+
+def _refresh(site: Site) -> float:
+    """Seconds the nightly job takes to work the thermometer out and store it."""
+    from datetime import UTC, datetime
+
+    from portal.domain.steering import thermometer
+    from portal.extensions import db
+
+    with site.app.app_context():
+        started = time.perf_counter()
+        thermometer.refresh(db.session, datetime.now(UTC))
+        db.session.commit()
+        return time.perf_counter() - started
 
 
 def _export_memory(label: str, sites: dict[int, Site]) -> list[str]:

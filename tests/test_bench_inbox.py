@@ -29,7 +29,7 @@ def bench(*args: str) -> str:
     [
         ("inbox", ['| search "glasbak kapot" |', "| last page (all) |", "| overdue |"]),
         ("nearby", ["| open signals within 250 m |", "| HTTP: bare Flask endpoint |"]),
-        ("steering", ["| management: last month (the default) |", "| accountmanager: her "]),
+        ("steering", ["| management: last month (the default) |", "| public: /cijfers |"]),
     ],
 )
 def test_the_benchmark_runs_at_its_tiny_size(measurement, expected):
