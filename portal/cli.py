@@ -102,7 +102,9 @@ def init_app(app: Flask) -> None:
     for group in (db_cli, seed_cli, users_cli, outbox_cli, jobs_cli, mail_cli):
         app.cli.add_command(group)
     from portal.backup_cli import backup_command, restore_command
+    from portal.report_cli import report_cli
 
+    app.cli.add_command(report_cli)
     for command in (devmail_command, backup_command, restore_command):
         app.cli.add_command(command)
 

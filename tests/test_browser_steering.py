@@ -105,3 +105,27 @@ def test_an_admin_exports_the_list_behind_a_figure_with_personal_data_and_a_reas
     assert saved.suggested_filename.endswith("-met-persoonsgegevens.csv")
     text = saved.path().read_bytes().decode("utf-8-sig")
     assert text.count("\r\n") == 1 + 3 and "E-mailadres melder" in text
+
+
+@pytest.mark.usefixtures("story")
+@pytest.mark.parametrize("width", [375, 1280])
+def test_management_opens_the_report_for_the_college_and_its_pdf(
+    live_server: str, page: Page, width: int
+) -> None:
+    page.set_viewport_size({"width": width, "height": 800})
+    log_in(page, live_server, MANAGEMENT)
+    page.goto(f"{live_server}/backoffice/cijfers?periode=2026-10")
+    page.locator("#naar-verslag").click()
+    expect(page.locator("h1")).to_have_text("Maandverslag oktober 2026")
+    expect(page.locator("#verslag-cijfers")).to_contain_text("Binnengekomen")
+    assert_accessible(page)
+    # Another month from the list.
+    page.get_by_label("Periode").select_option(label="september 2026")
+    page.get_by_role("button", name="Toon het verslag").click()
+    expect(page.locator("h1")).to_have_text("Maandverslag september 2026")
+    assert_accessible(page)
+    with page.expect_download() as download:
+        page.locator("#verslag-pdf").click()
+    assert download.value.suggested_filename == "verslag-wijkzaken-2026-09.pdf"
+    with open(download.value.path(), "rb") as pdf:
+        assert pdf.read(5) == b"%PDF-"

@@ -131,6 +131,11 @@ class Signal(Base):
     handling_days: Mapped[float | None] = mapped_column(
         Float, Computed(_days_since_created("closed_at"))
     )
+    # A notable case its accountmanager chose for the monthly report to the college: the
+    # month's report (its first day) and a summary written for the public (no names, no
+    # addresses); None: not chosen.
+    highlight_summary: Mapped[str | None] = mapped_column(Text)
+    highlight_month: Mapped[date | None] = mapped_column(index=True)
     # When the retention job removed the reporter's contact data and its copies in mail
     # (portal/domain/privacy/retention.py); None: not (yet).
     contact_data_removed_at: Mapped[datetime | None]
