@@ -24,7 +24,7 @@ from sqlalchemy import select
 from portal.models import Signal
 from portal.seeding import DEMO_PASSWORD
 from tests import layout_screens_coordination as coordination
-from tests.factories import ADMIN, ANNA, SANNE, db_session, make_signal
+from tests.factories import ADMIN, ANNA, MANAGEMENT, SANNE, db_session, make_signal
 from tests.fixtures.browser import assert_accessible
 from tests.test_browser_resident import DESCRIPTION, EMAIL, fill_report, make_photo, submit
 
@@ -170,6 +170,8 @@ SCREENS = [
     Screen("wijken", visit("/wijken")),
     Screen("wijk", visit("/wijken/WK040203")),
     Screen("thermometer", visit("/cijfers")),
+    Screen("dashboard", staff_page("/backoffice/cijfers", MANAGEMENT)),
+    Screen("college-report", staff_page("/backoffice/cijfers/verslag", MANAGEMENT)),
     Screen("inbox-map", staff_page("/backoffice/kaart?scope=all", ANNA)),
     Screen("news", staff_page("/backoffice/wijknieuws", ANNA)),
     Screen("profile", staff_page("/backoffice/profiel", ANNA)),
