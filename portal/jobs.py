@@ -163,7 +163,9 @@ MAILING_LEASE = timedelta(hours=2)
 
 
 def wijk_thermometer(context: JobContext) -> str:
-    snapshot = thermometer.refresh(context.session, context.now)
+    snapshot = thermometer.refresh_when_due(context.session, context.now)
+    if snapshot is None:
+        return "skipped: the stored figures cover these months"
     return f"figures for {snapshot.first_day} to {snapshot.last_day} stored"
 
 

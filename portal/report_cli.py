@@ -35,7 +35,9 @@ def _period(value: str | None, kind: str) -> Period:
     period = Period.parse({"periode": value}, today)
     if period.kind != kind or period.to_args()["periode"] != value.upper().replace("Q", "K"):
         example = "2026-10" if kind == MONTH else "2026-K4"
-        raise click.BadParameter(f"{value!r} is not a past {kind} (for example {example})")
+        raise click.BadParameter(
+            f"{value!r} is not a {kind} that has begun (for example {example})"
+        )
     return period
 
 

@@ -120,7 +120,7 @@ def test_management_opens_the_report_for_the_college_and_its_pdf(
     expect(page.locator("#verslag-cijfers")).to_contain_text("Binnengekomen")
     assert_accessible(page)
     # Another month from the list.
-    page.get_by_label("Periode").select_option(label="september 2026")
+    page.get_by_label("Periode", exact=True).select_option(label="september 2026")
     page.get_by_role("button", name="Toon het verslag").click()
     expect(page.locator("h1")).to_have_text("Maandverslag september 2026")
     assert_accessible(page)

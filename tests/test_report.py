@@ -20,7 +20,7 @@ from portal.domain.casework import Actor
 from portal.domain.initiatives import budget
 from portal.domain.steering import highlights
 from portal.domain.working_days import local_date
-from portal.models import AuditRecord, Escalation, Functionary, Signal
+from portal.models import AuditRecord, Escalation, Functionary, Signal, User
 from portal.vocabulary import Kind
 from tests.factories import ADMIN, ANNA, MANAGEMENT, db_session, login, make_signal, user_id
 from tests.test_deadlines import admin_actor, local
@@ -122,11 +122,13 @@ def test_the_report_for_october_against_the_story(app, client) -> None:
     assert page.status_code == 200
     shown = text(page)
     assert "Maandverslag oktober 2026" in shown
-    # The headline figures: the dashboard's, over every signal (D, sensitive, included), and
-    # the initiative that came in on 14 October.
-    assert "Binnengekomen 6 2 +4" in shown
+    # The headline figures: the dashboard's as management sees them (D, sensitive, left
+    # out; counted once for the city, and fewer than five), with the initiative that came
+    # in on 14 October.
+    assert "Binnengekomen 5 2 +3" in shown
     assert "Afgesloten 3 1 +2" in shown
-    assert "Open aan het eind van de periode 4 1 +3" in shown
+    assert "Open aan het eind van de periode 3 1 +2" in shown
+    assert "Er kwamen er in deze periode minder dan 5 binnen." in shown
     assert "Afgehandeld binnen de termijn 67% (2 van 3) 100% (1 van 1)" in shown
     assert "Doorlooptijd tot afsluiten (mediaan) 11,0 dagen 10,0 dagen +1" in shown
     assert "Bewoners tevreden over de afhandeling 50% (1 tevreden, 1 niet)" in shown
@@ -148,7 +150,7 @@ def test_the_pdf_holds_the_same_report(app, client) -> None:
     assert 'filename="verslag-wijkzaken-2026-10.pdf"' in response.headers["Content-Disposition"]
     found = pdf_text(response.data)
     assert "Maandverslag oktober 2026" in found and SUMMARY in found
-    assert "Binnengekomen 6 2 +4" in found
+    assert "Binnengekomen 5 2 +3" in found
     assert "Stoep hersteld in week 43." in found
 
 
@@ -159,7 +161,7 @@ def test_the_cli_writes_the_pdf(app, runner, tmp_path) -> None:
     assert result.exit_code == 0, result.output
     assert "2026-10-01 to 2026-10-31" in result.output
     found = pdf_text(out.read_bytes())
-    assert "Maandverslag oktober 2026" in found and "Binnengekomen 6 2 +4" in found
+    assert "Maandverslag oktober 2026" in found and "Binnengekomen 5 2 +3" in found
     quarter = tmp_path / "q.pdf"
     result = runner.invoke(
         args=["report", "quarterly", "--quarter", "2026-K4", "--out", str(quarter)]
@@ -167,7 +169,7 @@ def test_the_cli_writes_the_pdf(app, runner, tmp_path) -> None:
     assert result.exit_code == 0, result.output
     assert "Kwartaalverslag 4e kwartaal 2026" in pdf_text(quarter.read_bytes())
     bad = runner.invoke(args=["report", "monthly", "--month", "2026-13", "--out", str(out)])
-    assert bad.exit_code != 0 and "is not a past month" in bad.output
+    assert bad.exit_code != 0 and "is not a month that has begun" in bad.output
 
 
 def test_a_case_is_chosen_on_the_signal_page_and_a_sensitive_one_refused(app, client) -> None:
@@ -210,7 +212,27 @@ def test_a_case_is_chosen_on_the_signal_page_and_a_sensitive_one_refused(app, cl
     version = re.search(r'name="version" value="(\d+)"', page).group(1)  # type: ignore[union-attr]
     refused = client.post(url, data={**form, "version": version, "summary": "Nog eens."})
     assert refused.status_code == 422
-    assert "Een gevoelige melding komt niet in het maandverslag." in refused.get_data(as_text=True)
+    assert "Deze melding komt niet in het maandverslag: ze is gevoelig" in unescape(
+        refused.get_data(as_text=True)
+    )
+
+
+@pytest.mark.usefixtures("october")
+def test_no_days_of_ones_own_choosing_and_no_escalation_of_a_sensitive_signal(app, client):
+    """Days of one's own choosing, next to one's own dashboard, could single a sensitive
+    signal out: the report covers a month, a quarter or a year. An escalation about a
+    sensitive signal is counted, not listed."""
+    login(client, MANAGEMENT)
+    chosen = text(client.get("/backoffice/cijfers/verslag?van=2026-10-05&tot=2026-10-05"))
+    assert "Maandverslag " in chosen and "Verslag 5 oktober" not in chosen
+    with db_session(app) as session:
+        b = session.scalars(select(Signal).where(Signal.title == "B")).one()
+        sensitive.mark(session, b, reason="Zorg", seen_version=b.version, actor=admin_actor(app))
+        session.commit()
+    shown = text(client.get(REPORT))
+    assert "Stoep hersteld" not in shown and "Openbare Ruimte" not in shown
+    assert "1 afgesloten escalatie ging over een vertrouwelijke melding" in shown
+    assert "1 gesteld, 1 beantwoord en 1 afgesloten" in shown  # still counted
 
 
 @pytest.mark.usefixtures("october")
@@ -218,3 +240,14 @@ def test_who_may_read_the_report(app, client) -> None:
     assert client.get(REPORT).status_code in (302, 303)  # to the login
     login(client, ANNA)
     assert client.get(REPORT).status_code == 200
+
+
+def test_an_initiative_kept_off_the_wijk_page_is_not_chosen(app) -> None:
+    references = [make_signal(app, kind=Kind.INITIATIEF)[0] for _ in range(2)]
+    with db_session(app) as session:
+        kept, shared = (signal_of(session, r) for r in references)
+        kept.public_display, shared.public_display = False, True
+        session.commit()
+        anna = session.scalars(select(User).where(User.email == ANNA)).one()
+        assert not highlights.may_highlight(anna, kept)
+        assert highlights.may_highlight(anna, shared)

@@ -270,3 +270,20 @@ def test_each_period_is_compared_with_the_one_before() -> None:
     assert Period.month(2026, 12).weeks(1, today=date(2026, 12, 3)) == [
         Period(date(2026, 11, 30), date(2026, 12, 6))
     ]
+
+
+def test_the_medians_take_their_positions_from_the_rows_not_the_count_given(app, story) -> None:
+    """A count from a summary that disagreed with the rows must not pick the wrong row (or
+    none): the database counts the rows it ranks."""
+    from portal.domain.steering.durations import spread
+    from tests.test_deadlines import local as at
+
+    with db_session(app) as session:
+        october = [
+            Signal.closed_at >= at(date(2026, 10, 1), 0),
+            Signal.closed_at < at(date(2026, 11, 1), 0),
+        ]
+        for given in (1, 3, 50):  # A 11, C 31, G 1 days
+            found = spread(session, Signal.handling_days, october, given)
+            assert (found.count, found.median, found.p90) == (3, 11.0, 31.0)
+        assert spread(session, Signal.handling_days, october, 0).median is None

@@ -5,7 +5,8 @@ page. Runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from flask import Flask
@@ -172,13 +173,25 @@ def test_small_numbers_are_never_shown_nor_given_away_by_the_city_total(app) -> 
     assert numbers and all(n >= thermometer.MINIMUM for n in numbers)
 
 
+@pytest.mark.usefixtures("zuidwest")
+def test_a_lone_small_theme_takes_the_next_smallest_with_it(app) -> None:
+    """Every signal has a theme: with only veilig left out, "Gemeld" less the others would
+    give its count away (exactly, when each signal has one theme)."""
+    for n in range(4):  # heel gets to 6, veilig stays at 1
+        signal(app, date(2026, 8, 3 + n), (H,))
+    themes = figures(app)["wijken"][ZUIDWEST]["themes"]
+    assert themes["veilig"] is None  # 1
+    # heel and schoon have 6 each: heel (first by name) is left out with it.
+    assert themes == {"schoon": 6, "heel": None, "veilig": None, "sociaal": 7}
+
+
 def _counts(figures: dict) -> list[int]:  # type: ignore[type-arg]
     values = [figures["received"], figures["closed"], figures["initiatives_supported"]]
     return [n for n in [*values, *figures["themes"].values()] if n is not None]
 
 
 @pytest.mark.usefixtures("zuidwest")
-def test_the_nightly_job_stores_them_and_the_pages_read_them(app, client) -> None:
+def test_the_job_stores_them_once_the_months_move_and_the_pages_read_them(app) -> None:
     from portal.jobs import JobContext
 
     with app.app_context():
@@ -198,14 +211,22 @@ def test_the_nightly_job_stores_them_and_the_pages_read_them(app, client) -> Non
         assert summary == "figures for 2025-12-01 to 2026-11-30 stored"
         stored = db.session.scalars(select(ThermometerSnapshot)).all()
         assert len(stored) == 1 and stored[0].figures["wijken"][ZUIDWEST]["received"] == 12
-        # Stored figures of the same months are read, not worked out again.
-        again = thermometer.current(db.session, NOW)
+        # jobs run is hourly: the same months are left alone, the next day too (a day's
+        # difference would show what one signal's change did to a count).
+        for later in (NOW + timedelta(hours=5), NOW + timedelta(days=20)):
+            skipped = wijk_thermometer(replace(context, now=later))
+            assert skipped == "skipped: the stored figures cover these months"
+        # A page reads the stored figures, even after the months moved on: only the job
+        # does that work.
+        again = thermometer.current(db.session, local(date(2027, 1, 5)))
         assert again.computed_at == stored[0].computed_at
+        assert again.period.first == date(2025, 12, 1)
         assert again.of(ZUIDWEST).median_days == 7.0
-        # The months moved on: worked out again, and the old row is gone.
-        later = thermometer.current(db.session, local(date(2027, 1, 5)))
+        # The months moved on: the job works them out again, and the old row is gone.
+        moved = wijk_thermometer(replace(context, now=local(date(2027, 1, 5))))
         db.session.commit()
-        assert later.period.first == date(2026, 1, 1)
+        assert moved == "figures for 2026-01-01 to 2026-12-31 stored"
+        later = thermometer.current(db.session, local(date(2027, 1, 5)))
         # Number 9 (1 December 2026) comes in; number 8's closing (December 2025) goes out.
         assert later.of(ZUIDWEST).received == 13
         assert (later.of(ZUIDWEST).closed, later.of(ZUIDWEST).median_days) == (5, 4.0)

@@ -5,6 +5,7 @@ accountmanagers may read it; it shows no resident's details."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -66,16 +67,21 @@ def report_pdf(period: Period, deadlines: Deadlines) -> bytes:
 
 
 def file_name(period: Period) -> str:
-    if period.kind in (MONTH, QUARTER, YEAR):
-        return f"verslag-wijkzaken-{period.to_args()['periode']}.pdf"
-    return f"verslag-wijkzaken-{period.first.isoformat()}-{period.last.isoformat()}.pdf"
+    return f"verslag-wijkzaken-{period.to_args()['periode']}.pdf"
+
+
+def chosen_period(today: date) -> Period:
+    """A month, quarter or year (the dashboard's periode); any other, or days of one's own
+    choosing (which, next to a dashboard, could single a case out), is last month."""
+    period = Period.parse(request.args, today)
+    return period if period.kind in (MONTH, QUARTER, YEAR) else Period.last_month(today)
 
 
 @bp.get("/cijfers/verslag", endpoint="steering_report")
 @roles_required(*STAFF_ROLES)
 def steering_report():  # type: ignore[no-untyped-def]
     deadlines = current_deadlines()
-    period = Period.parse(request.args, deadlines.today)
+    period = chosen_period(deadlines.today)
     return render_template(
         "backoffice/report.html",
         nav="steering",
@@ -88,7 +94,7 @@ def steering_report():  # type: ignore[no-untyped-def]
 @roles_required(*STAFF_ROLES)
 def steering_report_pdf():  # type: ignore[no-untyped-def]
     deadlines = current_deadlines()
-    period = Period.parse(request.args, deadlines.today)
+    period = chosen_period(deadlines.today)
     headers = {
         "Content-Disposition": f'attachment; filename="{file_name(period)}"',
         "Cache-Control": "private, no-store",

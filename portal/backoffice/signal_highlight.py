@@ -52,9 +52,9 @@ class HighlightPart:
 def page_context(signal: Signal) -> dict[str, Any]:
     form = HighlightForm(formdata=None, version=str(signal.version))
     form.summary.data = signal.highlight_summary or ""
-    form.month.data = (
-        signal.highlight_month or highlights.months_offered(date.today())[0]
-    ).isoformat()
+    # The month in Hilversum: the server's clock may be UTC around midnight on the 1st.
+    this_month = highlights.months_offered(local_date(datetime.now(UTC)))[0]
+    form.month.data = (signal.highlight_month or this_month).isoformat()
     return {
         "highlight": HighlightPart(highlights.may_highlight(current_user, signal), form),
         "highlight_max": highlights.SUMMARY_MAX,
@@ -70,8 +70,11 @@ def _explain(form: HighlightForm, code: str) -> tuple[Field, str]:
             "Deze samenvatting is te lang: hij mag hoogstens %(max)d tekens hebben.",
             max=highlights.SUMMARY_MAX,
         )
-    if code == "sensitive":
-        return form.summary, _("Een gevoelige melding komt niet in het maandverslag.")
+    if code == "not_public":
+        return form.summary, _(
+            "Deze melding komt niet in het maandverslag: ze is gevoelig, of de initiatiefnemers "
+            "wilden haar niet op de wijkpagina."
+        )
     if code == "month_invalid":
         return form.month, _("Kies het verslag van deze of van de vorige maand.")
     if code == "not_highlighted":

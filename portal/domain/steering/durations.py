@@ -12,11 +12,10 @@ is the nearest rank, the value at position ceil(0.9 × n) in ascending order."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 
@@ -33,19 +32,35 @@ def spread(
     conditions: Sequence[ColumnElement[bool]],
     count: int,
 ) -> Spread:
-    """The median and 90th percentile of ``days`` over the rows ``conditions`` select
-    (``count`` of them, counted already): the database sorts them once and hands back the
-    values at the two or three positions wanted; the list never comes to Python."""
+    """The median and 90th percentile of ``days`` over the rows ``conditions`` select: the
+    database sorts them once, counts them as it goes and hands back only the values at the
+    two or three positions wanted; the list never comes to Python. ``count`` (counted
+    already, maybe from a summary) only spares the query when it is 0: the positions come
+    from the rows themselves."""
     if count == 0:
         return Spread(0, None, None)
-    middle = [(count + 1) // 2] if count % 2 else [count // 2, count // 2 + 1]
-    p90 = math.ceil(0.9 * count)
     ranked = (
-        select(days.label("days"), func.row_number().over(order_by=days).label("position"))
+        select(
+            days.label("days"),
+            func.row_number().over(order_by=days).label("position"),
+            func.count().over().label("n"),
+        )
         .where(*conditions, days.is_not(None))
         .subquery()
     )
-    wanted = select(ranked.c.position, ranked.c.days).where(ranked.c.position.in_([*middle, p90]))
-    found = {position: value for position, value in session.execute(wanted)}
-    median = sum(float(found[n]) for n in middle) / len(middle)
-    return Spread(count, round(median, 1), round(float(found[p90]), 1))
+    r = ranked.c
+    # The middle one or two, (n + 1) // 2 and n // 2 + 1; the nearest rank ceil(0.9 n).
+    wanted = select(r.position, r.days, r.n).where(
+        or_(
+            r.position == (r.n + 1) // 2,
+            r.position == r.n // 2 + 1,
+            r.position == (9 * r.n + 9) // 10,
+        )
+    )
+    found = {position: (value, n) for position, value, n in session.execute(wanted)}
+    if not found:
+        return Spread(0, None, None)
+    n = next(iter(found.values()))[1]
+    middle = [(n + 1) // 2] if n % 2 else [n // 2, n // 2 + 1]
+    median = sum(float(found[p][0]) for p in middle) / len(middle)
+    return Spread(n, round(median, 1), round(float(found[(9 * n + 9) // 10][0]), 1))

@@ -2,8 +2,8 @@
 shows what Bureau Wijkzaken does, chooses the month's report it belongs in (this month or the
 one before: a report is written in the first days of the next month) and writes a short
 summary the college - and the public, for the report may be shared - can read. Only the
-summary goes into the report, never the resident's words or details; a sensitive signal
-cannot be picked.
+summary goes into the report, never the resident's words or details; a sensitive signal, or
+an initiative its initiators kept off the wijk page, cannot be picked.
 
 Each step is checked against the version the user saw and lands on the staff timeline and in
 the audit log, like every casework operation."""
@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
-from portal.domain import audit
+from portal.domain import audit, visibility
 from portal.domain.casework import Actor, CaseworkError, add_event, check_version
 from portal.domain.working_days import local_date
 from portal.models import Role, Signal, User
@@ -24,7 +24,9 @@ WHO = (Role.ACCOUNTMANAGER, Role.ADMIN)
 
 
 def may_highlight(user: User, signal: Signal) -> bool:
-    return user.role in WHO and not signal.sensitive
+    """Accountmanagers and admins, for a signal the public may see (not sensitive, not an
+    initiative its initiators kept off the wijk page)."""
+    return user.role in WHO and visibility.is_public(signal)
 
 
 def months_offered(today: date) -> list[date]:
@@ -43,7 +45,7 @@ def highlight(
     actor: Actor,
 ) -> None:
     """Into the report of ``month`` (the first day of one of ``months_offered``).
-    CaseworkError: ``not_allowed``, ``sensitive``, ``month_invalid``, ``summary_required``,
+    CaseworkError: ``not_allowed``, ``not_public``, ``month_invalid``, ``summary_required``,
     ``summary_too_long``, ``nothing_changed``."""
     _check(session, signal, seen_version, actor)
     if month not in months_offered(local_date(actor.now)):
@@ -84,5 +86,5 @@ def _check(session: Session, signal: Signal, seen_version: int, actor: Actor) ->
     user = session.get(User, actor.user_id)
     if user is None or user.role not in WHO:
         raise CaseworkError("not_allowed")
-    if signal.sensitive:
-        raise CaseworkError("sensitive")
+    if not visibility.is_public(signal):
+        raise CaseworkError("not_public")

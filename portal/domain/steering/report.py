@@ -1,12 +1,18 @@
-"""The monthly (or quarterly) report for the college: the headline figures against the period
-before, the figures per wijk and the weekly trend (the dashboard's own, over every signal:
-sensitive ones are counted, never shown), the initiatives supported and the budget spent, the
-notable cases the accountmanagers chose (their public summaries only), and the escalations
-closed in the period and how they ended.
+"""The monthly (or quarterly, or yearly) report for the college: the headline figures against
+the period before, the figures per wijk and the weekly trend (the dashboard's own, as
+management sees them: without the sensitive signals), the initiatives supported and the
+budget spent, the notable cases the accountmanagers chose (their public summaries only), and
+the escalations closed in the period and how they ended.
 
-What a report may show of a single case: the wijk, kind, themes and status, the summary an
-accountmanager wrote for it, the department an escalation went to and its outcome. Never a
-resident's name, address or words, and nothing of a sensitive signal but its count."""
+Sensitive signals are counted once, for the whole city (fewer than five: not shown): per wijk
+or per week, next to an accountmanager's own dashboard, their count would tell where and when
+one came in. An escalation about one is counted, never listed.
+
+What a report may show of a single case: the wijk, kind, themes and status of one the
+accountmanager chose (only what the public may see: never a sensitive one, nor an initiative
+kept off the wijk page), the summary they wrote for it, and the department an escalation went
+to and its outcome (the close form says it comes here). Never a resident's name, address or
+words."""
 
 from __future__ import annotations
 
@@ -19,6 +25,7 @@ from sqlalchemy.orm import Session
 from portal.domain.inbox import Deadlines, InboxFilter
 from portal.domain.steering.figures import Dashboard, dashboard
 from portal.domain.steering.period import Period
+from portal.domain.visibility import public_conditions
 from portal.domain.working_days import LOCAL_TIMEZONE, local_date
 from portal.models import (
     Escalation,
@@ -51,7 +58,7 @@ class ClosedEscalation:
     reply_by: date
     answered_on: date | None
     closed_on: date
-    outcome: str | None  # None for a sensitive signal's: counted, not described
+    outcome: str | None
 
     @property
     def answered_in_time(self) -> bool:
@@ -62,8 +69,9 @@ class ClosedEscalation:
 class Escalations:
     raised: int  # within the period
     answered: int
-    closed: list[ClosedEscalation]
+    closed: list[ClosedEscalation]  # not those about a sensitive signal
     open_at_end: int  # raised by the period's end and not closed then
+    closed_confidential: int = 0  # closed, about a sensitive signal: counted, not listed
 
 
 @dataclass(frozen=True)
@@ -81,6 +89,7 @@ class Report:
     highlights: list[Highlight]
     escalations: Escalations
     support: list[Support]
+    confidential_came_in: int | None  # the whole city's; None: fewer than MINIMUM
 
     @property
     def granted_cents(self) -> int:
@@ -92,9 +101,9 @@ class Report:
 
 
 def _reader() -> User:
-    """Whom the report's figures are counted for: everything, sensitive signals included (a
-    count shows nothing of them). Never stored."""
-    return User(role=Role.ADMIN, name="report", email="")
+    """Whom the report's figures are counted for: management, who see no sensitive signal.
+    Never stored."""
+    return User(role=Role.MANAGEMENT, name="report", email="")
 
 
 def report(session: Session, period: Period, deadlines: Deadlines) -> Report:
@@ -105,7 +114,20 @@ def report(session: Session, period: Period, deadlines: Deadlines) -> Report:
         highlights=highlights(session, period),
         escalations=escalations(session, period),
         support=support(session, period),
+        confidential_came_in=_confidential(session, period),
     )
+
+
+MINIMUM = 5  # as on the thermometer: a smaller count of sensitive signals is not shown
+
+
+def _confidential(session: Session, period: Period) -> int | None:
+    n = session.scalar(
+        select(func.count())
+        .select_from(Signal)
+        .where(*_within(Signal.created_at, period), Signal.sensitive.is_(True))
+    )
+    return int(n) if (n or 0) >= MINIMUM else None
 
 
 def _start_of(day: date) -> datetime:
@@ -125,7 +147,7 @@ def highlights(session: Session, period: Period) -> list[Highlight]:
         .where(
             Signal.highlight_month >= period.first,
             Signal.highlight_month <= period.last,
-            Signal.sensitive.is_(False),
+            *public_conditions(),
         )
         .order_by(Signal.highlight_month, Signal.wijk_code, Signal.id)
     ).all()
@@ -177,16 +199,23 @@ def escalations(session: Session, period: Period) -> Escalations:
     closed = [
         ClosedEscalation(
             department=department,
-            wijk=None if secret else wijk,
+            wijk=wijk,
             raised_on=local_date(escalation.created_at),
             reply_by=escalation.reply_by,
             answered_on=local_date(escalation.answered_at) if escalation.answered_at else None,
             closed_on=local_date(escalation.closed_at),
-            outcome=None if secret else escalation.outcome,
+            outcome=escalation.outcome,
         )
         for escalation, department, secret, wijk in rows
+        if not secret
     ]
-    return Escalations(int(raised or 0), int(answered or 0), closed, int(open_at_end or 0))
+    return Escalations(
+        int(raised or 0),
+        int(answered or 0),
+        closed,
+        int(open_at_end or 0),
+        closed_confidential=len(rows) - len(closed),
+    )
 
 
 def support(session: Session, period: Period) -> list[Support]:

@@ -9,11 +9,10 @@ is shown, and a count under ``MINIMUM`` (five) is never shown - it is stored and
 were closed. The city's total of a column is left out as well when a wijk's number in it is:
 the total less the other wijken would give it away.
 
-The nightly job (``refresh``) works the figures out with a few aggregate queries - from
-``steering_counts`` where it can, the rest grouped by the database, the medians sorted by it -
-and stores them (``ThermometerSnapshot``); a page reads that one row, at a thousand signals as
-at a million. The first page after the months moved on (or before the job ever ran) works
-them out itself and stores them."""
+``jobs run`` (``refresh_when_due``) works the figures out once the months move on, with a
+few aggregate queries - from ``steering_counts`` where it can, the rest grouped by the
+database, the medians sorted by it - and stores them (``ThermometerSnapshot``); a page reads
+that one row, at a thousand signals as at a million."""
 
 from __future__ import annotations
 
@@ -94,19 +93,34 @@ def shown(count: int) -> int | None:
 
 
 def current(session: Session, now: datetime) -> Thermometer:
-    """The newest stored figures when they cover the twelve months before this one (and
-    have this code's shape); else worked out now (and stored)."""
+    """The newest stored figures, whatever months they cover (the page says which): only
+    the job works them out again, so a page never does that work for a visitor. Only
+    before the job ever ran (or after an update that changed their shape) the first page
+    works them out and stores them."""
+    snapshot = session.scalars(
+        select(ThermometerSnapshot).order_by(ThermometerSnapshot.id.desc()).limit(1)
+    ).first()
+    if snapshot is None or snapshot.figures.get("format") != FORMAT:
+        snapshot = refresh(session, now)
+    return _read(snapshot)
+
+
+def refresh_when_due(session: Session, now: datetime) -> ThermometerSnapshot | None:
+    """``refresh`` when the twelve months moved on (``jobs run`` is hourly; this works once
+    a month); None when the stored figures cover them already. Not daily on purpose: the
+    same months worked out again a day later would show what one signal's change (marked
+    sensitive, moved to another wijk) did to a count."""
     period = window(local_date(now))
     snapshot = session.scalars(
         select(ThermometerSnapshot).order_by(ThermometerSnapshot.id.desc()).limit(1)
     ).first()
     if (
-        snapshot is None
-        or (snapshot.first_day, snapshot.last_day) != (period.first, period.last)
-        or snapshot.figures.get("format") != FORMAT
+        snapshot is not None
+        and (snapshot.first_day, snapshot.last_day) == (period.first, period.last)
+        and snapshot.figures.get("format") == FORMAT
     ):
-        snapshot = refresh(session, now)
-    return _read(snapshot)
+        return None
+    return refresh(session, now)
 
 
 def refresh(session: Session, now: datetime) -> ThermometerSnapshot:
@@ -158,18 +172,23 @@ def compute(session: Session, period: Period) -> dict[str, Any]:
 
 
 def _without_giveaways(city: dict[str, Any], wijken: list[dict[str, Any]]) -> dict[str, Any]:
-    """The city's total of a column leaves out (None) when a wijk's number in it is left
-    out: the total less the wijken shown would give that small number away."""
+    """The city's total of a column is left out (None) when a wijk's number in it is left
+    out: the total less the wijken shown would give that small number away. ``city`` holds
+    the city's counts shown as a wijk's are."""
     kept = dict(city)
     for name in ("received", "closed", "initiatives_supported"):
         if any(w[name] is None for w in wijken):
             kept[name] = None
     if kept["closed"] is None:  # the share and the median rest on the closed signals
         kept["in_time_percent"] = kept["median_days"] = None
-    kept["themes"] = {
+    themes = {
         theme: None if any(w["themes"][theme] is None for w in wijken) else n
         for theme, n in city["themes"].items()
     }
+    # As in a wijk's row: a lone theme left out would follow from the city's "Gemeld".
+    kept["themes"] = _second_left_out(
+        themes, {theme: n or 0 for theme, n in city["themes"].items()}
+    )
     return kept
 
 
@@ -184,12 +203,29 @@ def _figures(
     enough_closed = closed >= MINIMUM
     return {
         "received": shown(received),
-        "themes": {theme.value: shown(themes.get(theme.value, 0)) for theme in Theme},
+        "themes": _themes_shown({theme.value: themes.get(theme.value, 0) for theme in Theme}),
         "closed": shown(closed),
         "in_time_percent": round(100 * in_time / closed) if enough_closed else None,
         "median_days": median if enough_closed else None,
         "initiatives_supported": shown(supported),
     }
+
+
+def _themes_shown(counts: dict[str, int]) -> dict[str, int | None]:
+    """The themes' counts, small ones left out - and when only one is left out, the next
+    smallest too: every signal has a theme, so "Gemeld" less the others would give a lone
+    one away."""
+    kept = {theme: shown(n) for theme, n in counts.items()}
+    return _second_left_out(kept, counts)
+
+
+def _second_left_out(kept: dict[str, int | None], counts: dict[str, int]) -> dict[str, int | None]:
+    hidden = [theme for theme, n in kept.items() if n is None]
+    if len(hidden) == 1:
+        visible = [theme for theme, n in kept.items() if n is not None]
+        if visible:
+            kept[min(visible, key=lambda theme: (counts[theme], theme))] = None
+    return kept
 
 
 def _read(snapshot: ThermometerSnapshot) -> Thermometer:
